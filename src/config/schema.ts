@@ -1,0 +1,194 @@
+/**
+ * The config file contract (design §3) as zod schemas. `load.ts` parses YAML/JSON, substitutes
+ * ${VAR}s, runs these schemas and then resolves templates into `ResolvedConfig` (see types.ts).
+ */
+import { z } from 'zod';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected lower-case letters, digits, - or _');
+const httpUrl = z
+  .string()
+  .refine((s) => /^https?:\/\/[^\s]+$/i.test(s), 'expected an http(s):// URL');
+const duration = z.string().regex(/^\d+(m|h|d)$/, 'expected a duration such as 24h, 90m or 1d');
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+
+export const thresholdsSchema = z
+  .object({
+    /** Below this share of expected points in the current window the metric is unknown. */
+    minCoverage: z.number().min(0).max(1),
+    /** Fewer baseline windows with data than this: unknown. */
+    minBaselineWindows: z.number().int().min(1),
+    /** Robust score (in MADs) beyond which the daily aggregate is clearly different. */
+    score: z.number().positive(),
+    /** Relative change the daily aggregate must also exceed (0.2 = 20%). */
+    minChange: z.number().min(0),
+    /** Score beyond which a stretch of the day counts as outside the usual band. */
+    episodeScore: z.number().positive(),
+    /** Relative change each point of an episode must also exceed. */
+    episodeMinChange: z.number().min(0),
+    /** Shortest stretch that makes an episode, in minutes. Shorter blips are ignored. */
+    episodeMinMinutes: z.number().positive(),
+  })
+  .partial()
+  .strict();
+
+const slo = z
+  .object({ min: z.number().optional(), max: z.number().optional() })
+  .strict()
+  .refine((s) => s.min !== undefined || s.max !== undefined, 'give min, max or both');
+
+export const directions = ['lower', 'higher', 'neutral'] as const;
+export const aggregations = ['mean', 'median', 'p95', 'max', 'min', 'sum', 'last'] as const;
+
+export const metricSchema = z
+  .object({
+    label: z.string().min(1).optional(),
+    source: z.string().min(1),
+    query: z.string().min(1),
+    unit: z.string().optional(),
+    direction: z.enum(directions).default('lower'),
+    aggregation: z.enum(aggregations).default('mean'),
+    slo: slo.optional(),
+    critical: z.boolean().default(false),
+    weight: z.number().positive().default(1),
+    thresholds: thresholdsSchema.optional(),
+  })
+  .strict();
+
+const inlineMetric = metricSchema.extend({ id });
+
+const eventQuery = z.object({ source: z.string().min(1), query: z.string().min(1) }).strict();
+
+export const stackSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, 'expected [a-z0-9-]+'),
+    name: z.string().min(1).optional(),
+    team: z.string().min(1).optional(),
+    vars: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+    metrics: z.array(z.union([z.string().min(1), inlineMetric])).min(1),
+    links: z.record(z.string(), httpUrl).default({}),
+    events: z
+      .object({ deployments: eventQuery.optional(), alerts: eventQuery.optional() })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+const retryOptions = {
+  /** Per-request timeout in milliseconds. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Attempts per request, the first included. */
+  maxAttempts: z.number().int().min(1).max(10).optional(),
+};
+
+export const datadogSourceSchema = z
+  .object({
+    id,
+    type: z.literal('datadog'),
+    site: z.string().min(1).optional(),
+    url: httpUrl.optional(),
+    apiKey: z.string().min(1),
+    appKey: z.string().min(1),
+    ...retryOptions,
+  })
+  .strict();
+
+export const grafanaSourceSchema = z
+  .object({
+    id,
+    type: z.literal('grafana'),
+    url: httpUrl,
+    token: z.string().min(1),
+    datasource: z.object({ uid: z.string().min(1), type: z.string().min(1).default('prometheus') }).strict(),
+    ...retryOptions,
+  })
+  .strict();
+
+export const prometheusSourceSchema = z
+  .object({
+    id,
+    type: z.literal('prometheus'),
+    url: httpUrl,
+    /** Optional bearer token or basic-auth credentials for a protected Prometheus. */
+    token: z.string().min(1).optional(),
+    ...retryOptions,
+  })
+  .strict();
+
+export const fileSourceSchema = z
+  .object({
+    id,
+    type: z.literal('file'),
+    dir: z.string().min(1),
+    timezone: z.string().default('UTC'),
+    align: z.enum(['none', 'now']).default('none'),
+  })
+  .strict();
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  datadogSourceSchema,
+  grafanaSourceSchema,
+  prometheusSourceSchema,
+  fileSourceSchema,
+]);
+
+const email = z
+  .object({
+    smtp: z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL'),
+    from: z.string().min(1),
+    to: z.array(z.string().min(3)).default([]),
+    teams: z.record(z.string(), z.array(z.string().min(3))).default({}),
+  })
+  .strict();
+
+export const deliverySchema = z
+  .object({
+    files: z
+      .object({
+        dir: z.string().min(1).optional(),
+        formats: z.array(z.enum(['html', 'md', 'json', 'txt'])).optional(),
+      })
+      .strict()
+      .optional(),
+    email: email.optional(),
+    githubSummary: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+    slack: z.object({ webhook: httpUrl }).strict().optional(),
+  })
+  .strict()
+  .default({ githubSummary: 'auto' });
+
+export const configSchema = z
+  .object({
+    report: z
+      .object({
+        title: z.string().min(1).default('Daily health'),
+        timezone: z.string().default('UTC'),
+        at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)').default('09:00'),
+        window: duration.default('24h'),
+        baseline: z
+          .object({
+            mode: z.enum(['daily', 'weekly']).default('daily'),
+            days: z.number().int().min(1).max(60).default(7),
+            exclude: z.array(isoDay).default([]),
+          })
+          .strict()
+          .default({ mode: 'daily', days: 7, exclude: [] }),
+        thresholds: thresholdsSchema.default({}),
+      })
+      .strict(),
+    sources: z.array(sourceSchema).min(1),
+    metrics: z.record(z.string(), metricSchema).default({}),
+    stacks: z.array(stackSchema).min(1),
+    delivery: deliverySchema,
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type DatadogSourceConfig = z.infer<typeof datadogSourceSchema>;
+export type GrafanaSourceConfig = z.infer<typeof grafanaSourceSchema>;
+export type PrometheusSourceConfig = z.infer<typeof prometheusSourceSchema>;
+export type FileSourceConfig = z.infer<typeof fileSourceSchema>;
+export type DeliveryConfig = z.infer<typeof deliverySchema>;
+export type EmailDeliveryConfig = z.infer<typeof email>;
+export type Direction = (typeof directions)[number];
+export type Aggregation = (typeof aggregations)[number];

@@ -1,0 +1,58 @@
+/**
+ * The few error types scrumops raises. Each carries the context a reader needs to act on it;
+ * the CLI maps them to exit codes (ConfigError/UsageError → 2, anything else → 1).
+ */
+
+/** A problem in the config file or its environment; `path` is the dotted path inside the file. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [message],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A bad command-line argument or input file (not the config). */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** A metric source failed. The message names the source id and never holds a secret. */
+export class SourceError extends Error {
+  constructor(
+    readonly sourceId: string,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`source "${sourceId}": ${message}`, options);
+    this.name = 'SourceError';
+  }
+}
+
+/** A delivery channel failed after its retries. */
+export class DeliveryError extends Error {
+  constructor(
+    readonly channel: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${channel}: ${message}`, options);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Replace every occurrence of each secret (and its URL-encoded form) with "***". */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * The JSON report, schemaVersion 1 (design §6). Every renderer reads only this; `report.json` is this
+ * object as it is. Times are UTC ISO strings ending in Z; values are in the metric's own unit.
+ */
+
+export type Verdict = 'good' | 'normal' | 'bad' | 'unknown';
+
+export interface Episode {
+  start: string;
+  end: string;
+  /** Most extreme value inside the episode. */
+  peak: number;
+  /** The usual (baseline median) value at the peak's time of day. */
+  usual: number | null;
+}
+
+/** A compact picture of the day for sparklines: the current line over the band the baseline draws. */
+export interface ChartData {
+  /** Bucket start times, epoch ms. */
+  t: number[];
+  /** Current window's value per bucket (null: no data). */
+  value: (number | null)[];
+  /** Baseline band per bucket: low, median, high (null: no baseline). */
+  low: (number | null)[];
+  mid: (number | null)[];
+  high: (number | null)[];
+}
+
+export interface MetricReport {
+  id: string;
+  label: string;
+  unit: string;
+  direction: 'lower' | 'higher' | 'neutral';
+  aggregation: string;
+  critical: boolean;
+  weight: number;
+  source: string;
+  verdict: Verdict;
+  /** The window's aggregate; null when there was no data. */
+  current: number | null;
+  /** Median of the baseline windows' aggregates. */
+  baseline: number | null;
+  /** Relative change (current − baseline) / |baseline|; null when the baseline is 0 or unknown. */
+  change: number | null;
+  /** Robust score: (current − baseline) / spread, in MADs (signed). */
+  score: number | null;
+  /** Share of the expected points the window holds, 0..1. */
+  coverage: number;
+  /** How many baseline windows had data. */
+  baselineWindows: number;
+  slo?: { min?: number; max?: number };
+  /** The rule that decided, e.g. "slo", "baseline", "episode", "coverage". */
+  rule: string;
+  episodes: Episode[];
+  /** One line a person reads at a glance. */
+  reason: string;
+  chart?: ChartData;
+}
+
+export interface EventItem {
+  at: string;
+  title: string;
+  url?: string;
+}
+
+export interface EventSummary {
+  /** Events inside the current window. */
+  window: number;
+  /** Events over the last 14 days up to the report time. */
+  last14d: number;
+  /** Events inside the window, newest first (at most a handful). */
+  items: EventItem[];
+}
+
+export interface StackReport {
+  id: string;
+  name: string;
+  team?: string;
+  verdict: Verdict;
+  reasons: string[];
+  metrics: MetricReport[];
+  links: Record<string, string>;
+  events: { deployments?: EventSummary; alerts?: EventSummary };
+}
+
+export interface SourceReport {
+  id: string;
+  type: string;
+  status: 'ok' | 'partial' | 'failed';
+  requests: number;
+  retries: number;
+  errors: string[];
+}
+
+export interface Report {
+  schemaVersion: 1;
+  title: string;
+  generatedAt: string;
+  window: { start: string; end: string; timezone: string };
+  baseline: { mode: 'daily' | 'weekly'; days: number; windows: { start: string; end: string }[] };
+  summary: Record<Verdict, number>;
+  stacks: StackReport[];
+  sources: SourceReport[];
+}
+
+export const verdictOrder: readonly Verdict[] = ['bad', 'unknown', 'good', 'normal'];

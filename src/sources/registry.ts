@@ -1,0 +1,15 @@
+/** Every source adapter, registered by its config `type`. Adding a provider: its folder plus one line here. */
+import type { SourceConfig } from '../config/schema';
+import type { MetricSource, SourceContext } from './types';
+
+export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceContext) => MetricSource;
+
+type Registry = { [K in SourceConfig['type']]?: SourceFactory<Extract<SourceConfig, { type: K }>> };
+
+export const sourceRegistry: Registry = {};
+
+export function createSource(config: SourceConfig, ctx: SourceContext): MetricSource {
+  const factory = sourceRegistry[config.type] as SourceFactory<SourceConfig> | undefined;
+  if (!factory) throw new Error(`source type "${config.type}" is not available`);
+  return factory(config, ctx);
+}
