@@ -1,12 +1,15 @@
 /** Every source adapter, registered by its config `type`. Adding a provider: its folder plus one line here. */
 import type { SourceConfig } from '../config/schema';
+import { createFileSource } from './file';
 import type { MetricSource, SourceContext } from './types';
 
 export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceContext) => MetricSource;
 
 type Registry = { [K in SourceConfig['type']]?: SourceFactory<Extract<SourceConfig, { type: K }>> };
 
-export const sourceRegistry: Registry = {};
+export const sourceRegistry: Registry = {
+  file: createFileSource,
+};
 
 export function createSource(config: SourceConfig, ctx: SourceContext): MetricSource {
   const factory = sourceRegistry[config.type] as SourceFactory<SourceConfig> | undefined;

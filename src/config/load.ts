@@ -1,0 +1,297 @@
+/**
+ * Config loading: read the file, parse YAML (JSON is YAML too), substitute ${VAR}s, validate with zod,
+ * then resolve metric templates per stack. Every problem is collected with its dotted path and thrown
+ * at once as one ConfigError; only the CLI turns that into printed text and an exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors';
+import { configSchema, type RawConfig } from './schema';
+import type { MetricSpec, ResolvedConfig, StackSpec, Thresholds } from './types';
+
+/** Defaults tuned on the labelled NAB series (see README, "How verdicts are made"). */
+export const defaultThresholds: Thresholds = {
+  minCoverage: 0.5,
+  minBaselineWindows: 3,
+  score: 4,
+  minChange: 0.15,
+  episodeScore: 5,
+  episodeMinChange: 0.3,
+  episodeMinMinutes: 30,
+};
+
+/** Keys whose values are credentials: never print them, warn when written literally. */
+const secretKey = /(api_?key|app_?key|token|secret|password|webhook|smtp)$/i;
+
+export function loadConfig(path: string, env: Record<string, string | undefined>): ResolvedConfig {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code;
+    throw new ConfigError(`${path}: cannot read the config file (${why})`);
+  }
+  return parseConfig(text, absolute, env);
+}
+
+/** Parse config text; `path` only names the file in messages and anchors relative paths. */
+export function parseConfig(text: string, path: string, env: Record<string, string | undefined>): ResolvedConfig {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const line = e.linePos?.[0];
+      return `${path}${line ? `:${line.line}:${line.col}` : ''}: ${e.message.split('\n')[0]}`;
+    });
+    throw new ConfigError(problems[0]!, problems);
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${path}: expected a mapping with report, sources, metrics and stacks`);
+  }
+
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const secrets: string[] = [];
+  const substituted = substituteEnv(raw, '', env, problems, warnings, secrets);
+
+  const parsed = configSchema.safeParse(substituted);
+  if (!parsed.success) problems.push(...parsed.error.issues.map(formatIssue));
+  if (problems.length > 0 || !parsed.success) throw configError(path, problems);
+
+  const config = resolveConfig(parsed.data, path, problems);
+  if (problems.length > 0) throw configError(path, problems);
+  return { ...config, secrets, warnings };
+}
+
+function configError(path: string, problems: string[]): ConfigError {
+  const header = `${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+  return new ConfigError(`${header}\n  ${problems.join('\n  ')}`, problems);
+}
+
+/** Dotted path as users read it: stacks[2].metrics[0].direction */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const at = formatPath(issue.path) || '(top level)';
+  if (issue.code === 'unrecognized_keys') return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    return `${at}.${issue.discriminator}: expected one of datadog | grafana | prometheus | file`;
+  }
+  if (issue.code === 'invalid_value') return `${at}: expected ${issue.values.map(String).join(' | ')}`;
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `${at}: required`;
+  return `${at}: ${issue.message}`;
+}
+
+/** Replace ${VAR} in every string; collect what came from the environment under secret keys. */
+function substituteEnv(
+  value: unknown,
+  path: string,
+  env: Record<string, string | undefined>,
+  problems: string[],
+  warnings: string[],
+  secrets: string[],
+): unknown {
+  if (Array.isArray(value)) {
+    return value.map((v, i) => substituteEnv(v, `${path}[${i}]`, env, problems, warnings, secrets));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        substituteEnv(v, path ? `${path}.${k}` : k, env, problems, warnings, secrets),
+      ]),
+    );
+  }
+  if (typeof value !== 'string') return value;
+  const key = path.split('.').pop() ?? '';
+  const isSecretKey = secretKey.test(key.replace(/\[\d+\]$/, ''));
+  if (!value.includes('${')) {
+    if (isSecretKey && looksLikeSecret(value)) {
+      warnings.push(`${path}: looks like a literal secret; use \${VAR} and keep the value in the environment`);
+    }
+    if (isSecretKey) secrets.push(value);
+    return value;
+  }
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const found = env[name];
+    if (found === undefined || found === '') {
+      problems.push(`${path}: environment variable ${name} is not set`);
+      return '';
+    }
+    if (isSecretKey) secrets.push(found, ...credentialsInUrl(found));
+    return found;
+  });
+}
+
+function looksLikeSecret(value: string): boolean {
+  if (/^(smtp|https?):\/\/[^/:@]+:[^/@]+@/i.test(value)) return true; // a URL with a password
+  return /^[A-Za-z0-9_\-+/=]{20,}$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+}
+
+/** The password of a URL like smtp://user:pass@host is a secret of its own (it may be printed encoded). */
+function credentialsInUrl(value: string): string[] {
+  try {
+    const url = new URL(value);
+    return [url.password, decodeURIComponent(url.password)].filter((s) => s.length > 0);
+  } catch {
+    return [];
+  }
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function resolveConfig(
+  raw: RawConfig,
+  path: string,
+  problems: string[],
+): Omit<ResolvedConfig, 'secrets' | 'warnings'> {
+  if (!isValidTimeZone(raw.report.timezone)) {
+    problems.push(`report.timezone: unknown time zone "${raw.report.timezone}"`);
+  }
+  raw.sources.forEach((s, i) => {
+    if (s.type === 'file' && !isValidTimeZone(s.timezone)) {
+      problems.push(`sources[${i}].timezone: unknown time zone "${s.timezone}"`);
+    }
+    if (s.type === 'datadog' && s.site && s.url) problems.push(`sources[${i}]: give site or url, not both`);
+  });
+  raw.report.baseline.exclude.forEach((day, i) => {
+    if (Number.isNaN(Date.parse(`${day}T00:00:00Z`))) problems.push(`report.baseline.exclude[${i}]: not a date`);
+  });
+
+  const sourceIds = new Set<string>();
+  raw.sources.forEach((s, i) => {
+    if (sourceIds.has(s.id)) problems.push(`sources[${i}].id: duplicate source id "${s.id}"`);
+    sourceIds.add(s.id);
+  });
+  const checkSource = (at: string, id: string) => {
+    if (!sourceIds.has(id)) problems.push(`${at}: unknown source "${id}"${suggest(id, [...sourceIds])}`);
+  };
+  for (const [name, metric] of Object.entries(raw.metrics)) checkSource(`metrics.${name}.source`, metric.source);
+
+  const globalThresholds: Thresholds = { ...defaultThresholds, ...raw.report.thresholds };
+  const stackIds = new Set<string>();
+  const stacks: StackSpec[] = raw.stacks.map((stack, si) => {
+    if (stackIds.has(stack.id)) problems.push(`stacks[${si}].id: duplicate stack id "${stack.id}"`);
+    stackIds.add(stack.id);
+    const metricIds = new Set<string>();
+    const metrics = stack.metrics.flatMap((ref, mi): MetricSpec[] => {
+      const at = `stacks[${si}].metrics[${mi}]`;
+      const def = typeof ref === 'string' ? raw.metrics[ref] : ref;
+      const metricId = typeof ref === 'string' ? ref : ref.id;
+      if (!def) {
+        problems.push(`${at}: unknown metric "${ref as string}"${suggest(ref as string, Object.keys(raw.metrics))}`);
+        return [];
+      }
+      if (typeof ref !== 'string') checkSource(`${at}.source`, ref.source);
+      if (metricIds.has(metricId)) problems.push(`${at}: metric "${metricId}" listed twice`);
+      metricIds.add(metricId);
+      const { text: query, used } = fillTemplate(def.query, stack.vars, `${at}`, problems);
+      return [
+        {
+          id: metricId,
+          label: def.label ?? metricId,
+          source: def.source,
+          query,
+          template: def.query,
+          vars: used,
+          unit: def.unit ?? '',
+          direction: def.direction,
+          aggregation: def.aggregation,
+          ...(def.slo ? { slo: def.slo } : {}),
+          critical: def.critical,
+          weight: def.weight,
+          thresholds: { ...globalThresholds, ...def.thresholds },
+        },
+      ];
+    });
+    for (const [kind, q] of Object.entries(stack.events)) {
+      if (q) checkSource(`stacks[${si}].events.${kind}.source`, q.source);
+    }
+    const events: StackSpec['events'] = {};
+    if (stack.events.deployments) {
+      const d = stack.events.deployments;
+      events.deployments = { source: d.source, query: fillTemplate(d.query, stack.vars, `stacks[${si}].events.deployments`, problems).text };
+    }
+    if (stack.events.alerts) {
+      const a = stack.events.alerts;
+      events.alerts = { source: a.source, query: fillTemplate(a.query, stack.vars, `stacks[${si}].events.alerts`, problems).text };
+    }
+    return {
+      id: stack.id,
+      name: stack.name ?? stack.id,
+      ...(stack.team ? { team: stack.team } : {}),
+      vars: stack.vars,
+      metrics,
+      links: stack.links,
+      events,
+    };
+  });
+
+  return {
+    path,
+    dir: dirname(path),
+    report: { ...raw.report, thresholds: globalThresholds },
+    sources: raw.sources,
+    stacks,
+    delivery: raw.delivery,
+  };
+}
+
+function fillTemplate(
+  template: string,
+  vars: Record<string, string>,
+  at: string,
+  problems: string[],
+): { text: string; used: Record<string, string> } {
+  const used: Record<string, string> = {};
+  const text = template.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
+    const value = vars[name];
+    if (value === undefined) {
+      problems.push(`${at}: template uses {{${name}}} but the stack has no var "${name}"`);
+      return '';
+    }
+    used[name] = value;
+    return value;
+  });
+  return { text, used };
+}
+
+/** ` (did you mean "x"?)` for a near miss, else empty. */
+function suggest(name: string, candidates: string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, name.length / 4) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length]!;
+}

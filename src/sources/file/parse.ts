@@ -1,0 +1,86 @@
+/**
+ * Reading recorded series: CSV with a `timestamp,value` header (ISO with offset, `YYYY-MM-DD HH:MM:SS`
+ * in the source's time zone as in the Numenta Anomaly Benchmark files, or epoch seconds/ms) and JSON
+ * `[[epochMs, value], …]`. A bad row is an error naming the file and line.
+ */
+import { TZDate } from '@date-fns/tz';
+import { UsageError } from '../../errors';
+import type { Point } from '../types';
+
+const localStamp = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
+
+/** Epoch ms of one timestamp cell, or undefined when it does not parse. */
+export function parseTimestamp(cell: string, timezone: string): number | undefined {
+  const text = cell.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const n = Number(text);
+    return n < 1e11 ? Math.round(n * 1000) : Math.round(n); // seconds until the year 5138
+  }
+  const local = localStamp.exec(text);
+  if (local) {
+    const [y, mo, d, h, mi, s, frac] = local.slice(1).map((x) => Number(x ?? 0));
+    const ms = frac ? Math.round(Number(`0.${local[7]}`) * 1000) : 0;
+    const t = +new TZDate(y!, mo! - 1, d!, h!, mi!, s!, ms, timezone);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+function parseValue(cell: string | undefined): number | null | undefined {
+  const text = (cell ?? '').trim();
+  if (text === '' || /^(null|nan|none)$/i.test(text)) return null;
+  const n = Number(text);
+  if (Number.isFinite(n)) return n;
+  return /^[+-]?inf(inity)?$/i.test(text) ? null : undefined;
+}
+
+export function parseCsv(text: string, file: string, timezone: string): Point[] {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').replace(/^\uFEFF/, '').split(',').map((h) => h.trim().toLowerCase());
+  const tsCol = header.indexOf('timestamp');
+  const valueCol = header.indexOf('value');
+  if (tsCol < 0 || valueCol < 0) {
+    throw new UsageError(`${file}:1: expected a header "timestamp,value", found "${lines[0] ?? ''}"`);
+  }
+  const points: Point[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    const t = parseTimestamp(cells[tsCol] ?? '', timezone);
+    if (t === undefined) throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+    const value = parseValue(cells[valueCol]);
+    if (value === undefined) throw new UsageError(`${file}:${i + 1}: value "${cells[valueCol] ?? ''}" is not a number`);
+    points.push([t, value]);
+  }
+  return finish(points, file);
+}
+
+export function parseJson(text: string, file: string): Point[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(data)) throw new UsageError(`${file}: expected an array of [epochMs, value] pairs`);
+  const points = data.map((row: unknown, i): Point => {
+    const ok =
+      Array.isArray(row) &&
+      row.length >= 2 &&
+      typeof row[0] === 'number' &&
+      (row[1] === null || typeof row[1] === 'number');
+    if (!ok) throw new UsageError(`${file}: item [${i}] is not an [epochMs, value] pair`);
+    return [row[0] as number, row[1] as number | null];
+  });
+  return finish(points, file);
+}
+
+function finish(points: Point[], file: string): Point[] {
+  if (points.length === 0) throw new UsageError(`${file}: holds no data rows`);
+  return points.sort((a, b) => a[0] - b[0]);
+}
