@@ -1,0 +1,47 @@
+/** Small robust statistics, pure. Inputs hold finite numbers only. */
+import type { Aggregation } from '../config/schema';
+
+/** MAD × this estimates the standard deviation for normal data. */
+export const madToSigma = 1.4826;
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/** Linear-interpolated quantile, q in [0, 1]; NaN for no values. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Median absolute deviation around `centre`, scaled to a standard deviation. */
+export function robustSpread(values: readonly number[], centre = median(values)): number {
+  return madToSigma * median(values.map((v) => Math.abs(v - centre)));
+}
+
+/**
+ * The window's aggregate. `sum` is scaled up by missing coverage so that a window with a gap is
+ * compared with full windows on equal terms (coverage itself is judged separately).
+ */
+export function aggregate(values: readonly number[], how: Aggregation, coverage: number): number {
+  switch (how) {
+    case 'mean':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'median':
+      return median(values);
+    case 'p95':
+      return quantile(values, 0.95);
+    case 'max':
+      return Math.max(...values);
+    case 'min':
+      return Math.min(...values);
+    case 'sum':
+      return values.reduce((a, b) => a + b, 0) / Math.max(coverage, 1e-9);
+    case 'last':
+      return values[values.length - 1]!;
+  }
+}

@@ -1,0 +1,69 @@
+/** The Markdown report: `report.md` and the GitHub job summary. Everything from outside is escaped. Pure. */
+import { formatWindow } from '../report/format';
+import type { Report, StackReport } from '../report/types';
+import { countsLine, isSafeUrl, metricCells, orderedStacks, reportDay, verdictEmoji, verdictLabel } from './common';
+
+/** Text from outside (names, labels, titles) as literal Markdown: no markup, no HTML, no table breaks. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
+    .replace(/</g, '&lt;')
+    .replace(/\r?\n/g, ' ');
+}
+
+function link(label: string, url: string): string {
+  return isSafeUrl(url) ? `[${escapeMarkdown(label)}](${url.replace(/\)/g, '%29')})` : escapeMarkdown(label);
+}
+
+function stackSection(stack: StackReport): string[] {
+  const team = stack.team ? ` · ${escapeMarkdown(stack.team)}` : '';
+  const lines = [`### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${verdictLabel[stack.verdict].toLowerCase()}`, ''];
+  for (const reason of stack.reasons) lines.push(`- ${escapeMarkdown(reason)}`);
+  lines.push('', '| metric | now | usual | change | verdict |', '|---|---:|---:|---:|---|');
+  for (const m of stack.metrics) {
+    const c = metricCells(m);
+    lines.push(`| ${escapeMarkdown(m.label)} | ${c.current} | ${c.usual} | ${c.change} | ${m.verdict} |`);
+  }
+  const events: string[] = [];
+  for (const [kind, summary] of Object.entries(stack.events)) {
+    if (!summary) continue;
+    events.push(`${summary.window} ${kind} in the window (14 d: ${summary.last14d})`);
+    for (const item of summary.items.slice(0, 3)) {
+      const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
+      events.push(`  - ${item.at.slice(0, 16).replace('T', ' ')}Z ${title}`);
+    }
+  }
+  if (events.length > 0) lines.push('', ...events.map((e) => (e.startsWith('  ') ? e : `- ${e}`)));
+  const links = Object.entries(stack.links).map(([name, url]) => link(name, url));
+  if (links.length > 0) lines.push('', links.join(' · '));
+  lines.push('');
+  return lines;
+}
+
+export function renderMarkdown(report: Report): string {
+  const { start, end, timezone } = report.window;
+  const stacks = orderedStacks(report);
+  const detailed = stacks.filter((s) => s.verdict !== 'normal');
+  const normal = stacks.filter((s) => s.verdict === 'normal');
+  const lines = [
+    `## ${escapeMarkdown(report.title)} — ${reportDay(report)}`,
+    '',
+    `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} vs the same hours on ${report.baseline.days} previous ${report.baseline.mode === 'weekly' ? 'weeks' : 'days'}`,
+    '',
+  ];
+  for (const stack of detailed) lines.push(...stackSection(stack));
+  if (normal.length > 0) {
+    lines.push('### ⚪ Normal', '');
+    for (const s of normal) {
+      const note = s.reasons.every((r) => r.startsWith('all ')) ? '' : ` — ${escapeMarkdown(s.reasons.join('; '))}`;
+      lines.push(`- ${escapeMarkdown(s.name)}${note}`);
+    }
+    lines.push('');
+  }
+  lines.push('<details><summary>Data sources</summary>', '', '| source | status | requests | retries | errors |', '|---|---|---:|---:|---|');
+  for (const s of report.sources) {
+    lines.push(`| ${escapeMarkdown(s.id)} | ${s.status} | ${s.requests} | ${s.retries} | ${escapeMarkdown(s.errors.slice(0, 3).join('; '))} |`);
+  }
+  lines.push('', '</details>', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,57 @@
+/** The plain-text report: the email's text part, `report.txt`, and the CLI's one-screen summary. Pure. */
+import { formatWindow } from '../report/format';
+import type { Report, StackReport } from '../report/types';
+import { countsLine, orderedStacks, reportDay, verdictLabel } from './common';
+
+function sourceLine(s: Report['sources'][number]): string {
+  const retries = s.retries > 0 ? `, ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'}` : '';
+  return `${s.id} (${s.type}): ${s.status}, ${s.requests} request${s.requests === 1 ? '' : 's'}${retries}`;
+}
+
+function eventsLine(stack: StackReport): string | undefined {
+  const parts: string[] = [];
+  const { deployments, alerts } = stack.events;
+  if (deployments) parts.push(`${deployments.window} deployment${deployments.window === 1 ? '' : 's'} (14 d: ${deployments.last14d})`);
+  if (alerts) parts.push(`${alerts.window} alert${alerts.window === 1 ? '' : 's'} (14 d: ${alerts.last14d})`);
+  return parts.length > 0 ? `in the window: ${parts.join(', ')}` : undefined;
+}
+
+/** `detail: false` gives the short form for a terminal: headline, then one line per stack. */
+export function renderText(report: Report, options: { detail?: boolean } = {}): string {
+  const detail = options.detail ?? true;
+  const { start, end, timezone } = report.window;
+  const lines = [
+    `${report.title} — ${reportDay(report)}`,
+    `${countsLine(report.summary)}`,
+    `Window ${formatWindow(Date.parse(start), Date.parse(end), timezone)}, vs the same hours on ${report.baseline.days} previous ${report.baseline.mode === 'weekly' ? 'weeks' : 'days'}`,
+    '',
+  ];
+  const stacks = orderedStacks(report);
+  const normal = stacks.filter((s) => s.verdict === 'normal' && s.reasons.every((r) => r.startsWith('all ')));
+  for (const stack of stacks) {
+    if (normal.includes(stack)) continue;
+    const team = stack.team ? ` (${stack.team})` : '';
+    lines.push(`${verdictLabel[stack.verdict]}  ${stack.name}${team}`);
+    for (const reason of stack.reasons) lines.push(`  - ${reason}`);
+    if (detail) {
+      const events = eventsLine(stack);
+      if (events) lines.push(`  ${events}`);
+      for (const item of [...(stack.events.deployments?.items ?? []), ...(stack.events.alerts?.items ?? [])].slice(0, 3)) {
+        lines.push(`    ${item.at.slice(11, 16)}Z ${item.title}`);
+      }
+      for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
+    }
+    lines.push('');
+  }
+  if (normal.length > 0) {
+    lines.push(`NORMAL  ${normal.map((s) => s.name).join(', ')}`, '');
+  }
+  if (detail) {
+    lines.push('Data: ' + report.sources.map(sourceLine).join('; '));
+    for (const s of report.sources) for (const e of s.errors.slice(0, 3)) lines.push(`  ${s.id}: ${e}`);
+    lines.push(
+      'How: each metric\'s day is compared with the same hours on previous days (median and MAD); objectives breached or long stretches outside the usual band are bad.',
+    );
+  }
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}

@@ -1,0 +1,94 @@
+/** Assemble the JSON report (design §6) from the config, the windows and what the sources returned. Pure. */
+import { classifyMetric } from '../classify/metric';
+import { stackReasons, stackVerdict } from '../classify/stack';
+import type { ResolvedConfig, StackSpec } from '../config/types';
+import { eventLookBackMs } from '../plan';
+import type { ReportWindows } from '../plan/windows';
+import type { QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
+import type { EventSummary, Report, StackReport, Verdict } from './types';
+
+/** Everything fetched for a report (or a whole backtest), indexed for lookup. */
+export interface FetchedData {
+  series: Series[];
+  events: SourceEvent[];
+  failures: QueryFailure[];
+  health: SourceHealth[];
+}
+
+const maxEventItems = 5;
+const iso = (t: number) => new Date(t).toISOString();
+const key = (stackId: string, metricId: string) => `${stackId}\u0000${metricId}`;
+
+export interface BuildInput {
+  config: ResolvedConfig;
+  stacks: readonly StackSpec[];
+  windows: ReportWindows;
+  data: FetchedData;
+  generatedAt: number;
+}
+
+export function buildReport({ config, stacks, windows, data, generatedAt }: BuildInput): Report {
+  const series = new Map(data.series.map((s) => [key(s.stackId, s.metricId), s]));
+  const failures = new Map(data.failures.map((f) => [key(f.stackId, f.metricId), f.error]));
+  const { timezone } = config.report;
+
+  const stackReports = stacks.map((stack): StackReport => {
+    const metrics = stack.metrics.map((spec) => {
+      const s = series.get(key(stack.id, spec.id));
+      const failure = failures.get(key(stack.id, spec.id)) ?? (s ? undefined : `source "${spec.source}" returned no series`);
+      return classifyMetric({
+        spec,
+        points: s?.points ?? [],
+        ...(s?.stepMs ? { stepMs: s.stepMs } : {}),
+        windows,
+        timezone,
+        ...(failure ? { failure } : {}),
+      });
+    });
+    const verdict = stackVerdict(metrics);
+    return {
+      id: stack.id,
+      name: stack.name,
+      ...(stack.team ? { team: stack.team } : {}),
+      verdict,
+      reasons: stackReasons(verdict, metrics),
+      metrics,
+      links: stack.links,
+      events: summariseEvents(stack, data.events, windows),
+    };
+  });
+
+  const summary: Record<Verdict, number> = { good: 0, normal: 0, bad: 0, unknown: 0 };
+  for (const s of stackReports) summary[s.verdict] += 1;
+  return {
+    schemaVersion: 1,
+    title: config.report.title,
+    generatedAt: iso(generatedAt),
+    window: { start: iso(windows.current.start), end: iso(windows.current.end), timezone },
+    baseline: {
+      mode: config.report.baseline.mode,
+      days: config.report.baseline.days,
+      windows: windows.baselines.map((w) => ({ start: iso(w.start), end: iso(w.end) })),
+    },
+    summary,
+    stacks: stackReports,
+    sources: data.health.map((h) => ({ ...h, errors: [...h.errors] })),
+  };
+}
+
+function summariseEvents(stack: StackSpec, events: readonly SourceEvent[], windows: ReportWindows): StackReport['events'] {
+  const out: StackReport['events'] = {};
+  const { start, end } = windows.current;
+  for (const kind of ['deployments', 'alerts'] as const) {
+    if (!stack.events[kind]) continue;
+    const mine = events.filter((e) => e.stackId === stack.id && e.kind === kind && e.at < end);
+    const inWindow = mine.filter((e) => e.at >= start).sort((a, b) => b.at - a.at);
+    const summary: EventSummary = {
+      window: inWindow.length,
+      last14d: mine.filter((e) => e.at >= end - eventLookBackMs).length,
+      items: inWindow.slice(0, maxEventItems).map((e) => ({ at: iso(e.at), title: e.title, ...(e.url ? { url: e.url } : {}) })),
+    };
+    out[kind] = summary;
+  }
+  return out;
+}
