@@ -1,0 +1,140 @@
+/**
+ * Slack delivery through an incoming webhook (https://api.slack.com/messaging/webhooks).
+ *
+ * The webhook URL is a credential: whoever holds it can post to the channel. It is never logged,
+ * never put in an error or a result, and every message this channel emits goes through `redact`
+ * with the URL, its path (the secret part) and the run's other secrets.
+ */
+import { redact } from '../../errors';
+import { defaultRetryPolicy, isTransientStatus, retriesOf, retryAfterMs, withRetry } from '../../net/retry';
+import type { RetryDecision, RetryPolicy } from '../../net/retry';
+import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
+import { slackPayload } from './payload';
+
+export { escapeMrkdwn, slackLimits, slackPayload } from './payload';
+export type { SlackBlock, SlackMessage, SlackPayloadOptions, SlackText } from './payload';
+
+export interface SlackChannelConfig {
+  /** Incoming webhook URL, e.g. https://hooks.slack.com/services/T…/B…/…; a secret. */
+  webhook: string;
+  /** Where the HTML report can be opened, when the caller knows (linked from the message). */
+  artifactUrl?: string;
+  /** Per-attempt timeout; default 10 s. */
+  timeoutMs?: number;
+  /** Retry policy; default the shared one (4 attempts, at most 60 s). */
+  retry?: RetryPolicy;
+}
+
+/** A non-2xx answer from Slack. Holds no URL: only the status and Slack's short error code. */
+class SlackHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly retryAfter: string | null,
+  ) {
+    super(`HTTP ${status}${body ? ` ${body}` : ''}`);
+    this.name = 'SlackHttpError';
+  }
+}
+
+/** The Actions run page, when running on GitHub Actions. */
+export function githubRunUrl(env: Record<string, string | undefined>): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
+  if (!server || !repo || !runId) return undefined;
+  return `${server.replace(/\/+$/, '')}/${repo}/actions/runs/${runId}`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof SlackHttpError) return error.message;
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'request timed out';
+    const cause = (error as { cause?: unknown }).cause;
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}
+
+/** Secrets to scrub: the URL, its path (the token part), and whatever else the run holds. */
+function secretsFor(webhook: string, ctx: DeliveryContext): string[] {
+  const secrets = [webhook, ...ctx.secrets];
+  try {
+    const { pathname, search } = new URL(webhook);
+    if (pathname.length > 8) secrets.push(pathname, pathname.slice(1));
+    if (search.length > 8) secrets.push(search);
+  } catch {
+    // Not a URL at all: the whole value is already in the list.
+  }
+  return secrets;
+}
+
+export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel {
+  const name = 'slack';
+  const policy = config.retry ?? defaultRetryPolicy;
+  const timeoutMs = config.timeoutMs ?? 10_000;
+
+  return {
+    name,
+    async deliver(ctx: DeliveryContext): Promise<DeliveryResult> {
+      const secrets = secretsFor(config.webhook, ctx);
+      const scrub = (text: string) => redact(text, secrets);
+      const payload = slackPayload(ctx.report, {
+        runUrl: githubRunUrl(ctx.env),
+        artifactUrl: config.artifactUrl,
+      });
+      const body = JSON.stringify(payload);
+      const what = `${payload.blocks.length} blocks, ${ctx.report.summary.bad} bad stacks first (${body.length} bytes)`;
+
+      if (ctx.dryRun) {
+        const detail = `would post to the Slack webhook: ${what} — "${payload.text}"`;
+        ctx.logger.info(scrub(`slack: ${detail}`));
+        return { channel: name, status: 'dry-run', detail: scrub(detail) };
+      }
+
+      const attempt = async (attemptNo: number): Promise<void> => {
+        if (attemptNo > 1) ctx.logger.debug(`slack: attempt ${attemptNo}/${policy.maxAttempts}`);
+        const response = await fetch(config.webhook, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: 'error',
+        });
+        // Slack answers "ok" on success and a short code (invalid_payload, no_service…) otherwise.
+        const text = (await response.text().catch(() => '')).slice(0, 200).trim();
+        if (!response.ok)
+          throw new SlackHttpError(response.status, text, response.headers.get('retry-after'));
+      };
+
+      const decide = (error: unknown): RetryDecision => {
+        let decision: RetryDecision;
+        if (error instanceof SlackHttpError) {
+          decision =
+            error.status === 429
+              ? { retry: true, waitMs: retryAfterMs(error.retryAfter, ctx.now()) }
+              : { retry: isTransientStatus(error.status) };
+        } else {
+          // Network trouble or a timeout: worth another try.
+          decision = { retry: true };
+        }
+        if (decision.retry)
+          ctx.logger.warn(scrub(`slack: ${describe(error)}; will retry if the budget allows`));
+        return decision;
+      };
+
+      try {
+        const { retries } = await withRetry(attempt, decide, policy, ctx);
+        const detail = `posted to Slack: ${what}${retries ? `, after ${retries} retries` : ''}`;
+        ctx.logger.info(scrub(`slack: ${detail}`));
+        return { channel: name, status: 'sent', detail: scrub(detail) };
+      } catch (error) {
+        const retries = retriesOf(error);
+        const message = scrub(
+          `Slack webhook failed: ${describe(error)}${retries ? ` (after ${retries} retries)` : ''}`,
+        );
+        ctx.logger.warn(`slack: ${message}`);
+        return { channel: name, status: 'failed', error: message };
+      }
+    },
+  };
+}
