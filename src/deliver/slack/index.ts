@@ -46,13 +46,12 @@ export function githubRunUrl(env: Record<string, string | undefined>): string | 
 
 function describe(error: unknown): string {
   if (error instanceof SlackHttpError) return error.message;
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'request timed out';
-    const cause = (error as { cause?: unknown }).cause;
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
+  // Duck-typed: fetch's errors (TypeError, DOMException) may come from another realm.
+  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
+  if (name === 'TimeoutError' || name === 'AbortError') return 'request timed out';
+  if (typeof message !== 'string') return String(error);
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? `${message} (${code})` : message;
 }
 
 /** Secrets to scrub: the URL, its path (the token part), and whatever else the run holds. */
