@@ -1,0 +1,269 @@
+/**
+ * Email delivery over SMTP with nodemailer: the whole report to `to`, each team its own stacks.
+ * Every message is multipart/alternative (plain text and HTML) with the charts as inline PNG parts
+ * referenced by `cid:`.
+ *
+ * Failures are retried with the shared policy when they may pass (4xx replies, timeouts, refused or
+ * reset connections); a permanent 5xx rejection is reported at once. Recipients a server accepted are
+ * never sent the same message twice: a retry goes only to the ones still pending. The SMTP URL holds a
+ * password, so nothing this channel returns or logs contains it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { SendMailOptions, SMTPSentMessageInfo, Transporter } from 'nodemailer';
+import type { EmailDeliveryConfig } from '../../config/schema';
+import { redact } from '../../errors';
+import {
+  defaultRetryPolicy,
+  retriesOf,
+  withRetry,
+  type RetryDecision,
+  type RetryPolicy,
+} from '../../net/retry';
+import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
+import { composeMessage, planMessages, type ComposedMessage, type PlannedMessage } from './messages';
+import { asSmtpError, describeSmtpError, isTransientSmtpError } from './smtp-errors';
+
+export { emailSubject, filterReport, planMessages, composeMessage } from './messages';
+export type { PlannedMessage, MessagePlan, ComposedMessage } from './messages';
+export { isTransientSmtpError, describeSmtpError } from './smtp-errors';
+
+export interface EmailChannelOptions {
+  /** Retry policy per message; default the shared one (4 attempts, at most 60 s). */
+  retry?: RetryPolicy;
+  /** SMTP timeouts in ms: TCP connect, server greeting, socket inactivity. */
+  timeouts?: { connectionMs?: number; greetingMs?: number; socketMs?: number };
+}
+
+/** Some recipients got a 4xx at RCPT TO while others were accepted: retry for those only. */
+class PendingRecipients extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`deferred: ${reasons.join('; ')}`);
+    this.name = 'PendingRecipients';
+  }
+}
+
+interface Outcome {
+  message: PlannedMessage;
+  subject: string;
+  delivered: string[];
+  failed: { address: string; reason: string }[];
+  retries: number;
+}
+
+/** The password of the SMTP URL, encoded and decoded, for redaction. */
+function smtpSecrets(url: string): string[] {
+  try {
+    const { password } = new URL(url);
+    if (!password) return [];
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // Malformed escapes: the raw form is still scrubbed.
+    }
+    return [password, decoded];
+  } catch {
+    return [];
+  }
+}
+
+/** host:port for messages (never the credentials). */
+function serverName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}`;
+  } catch {
+    return 'the SMTP server';
+  }
+}
+
+function mailOptions(
+  from: string,
+  message: PlannedMessage,
+  composed: ComposedMessage,
+  now: number,
+): SendMailOptions {
+  return {
+    from,
+    to: message.to,
+    subject: composed.subject,
+    text: composed.text,
+    html: composed.html,
+    date: new Date(now),
+    // Tells mail systems this is automated, so out-of-office replies don't answer it (RFC 3834).
+    headers: { 'Auto-Submitted': 'auto-generated' },
+    attachments: composed.images.map((image) => ({
+      filename: image.filename,
+      content: image.content,
+      cid: image.cid,
+      contentType: 'image/png',
+      contentDisposition: 'inline' as const,
+    })),
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function createEmailChannel(
+  config: EmailDeliveryConfig,
+  options: EmailChannelOptions = {},
+): DeliveryChannel {
+  const name = 'email';
+  const policy = options.retry ?? defaultRetryPolicy;
+  const timeouts = options.timeouts ?? {};
+
+  async function dryRun(
+    ctx: DeliveryContext,
+    plan: ReturnType<typeof planMessages>,
+    scrub: (s: string) => string,
+  ) {
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+    await mkdir(ctx.outDir, { recursive: true });
+    const lines: string[] = [];
+    for (const message of plan.messages) {
+      const composed = await composeMessage(message);
+      const info = await transport.sendMail(mailOptions(config.from, message, composed, ctx.now()));
+      const file = path.join(ctx.outDir, `email-${message.slug}.eml`);
+      await writeFile(file, info.message as Buffer);
+      lines.push(
+        `${message.label} (${plural(message.report.stacks.length, 'stack')}) to ${message.to.join(', ')}: "${composed.subject}" → ${file}`,
+      );
+    }
+    transport.close();
+    const detail = `dry run, nothing sent; would send ${plural(plan.messages.length, 'message')}: ${lines.join('; ')}${emptyNote(plan.emptyTeams)}`;
+    ctx.logger.info(scrub(`email: ${detail}`));
+    return { channel: name, status: 'dry-run' as const, detail: scrub(detail) };
+  }
+
+  function emptyNote(teams: string[]): string {
+    return teams.length
+      ? `; nothing for ${teams.map((t) => `team ${t}`).join(', ')} (no stacks in this report)`
+      : '';
+  }
+
+  async function send(
+    transport: Transporter<SMTPSentMessageInfo>,
+    message: PlannedMessage,
+    ctx: DeliveryContext,
+    scrub: (s: string) => string,
+  ): Promise<Outcome> {
+    const composed = await composeMessage(message);
+    const mail = mailOptions(config.from, message, composed, ctx.now());
+    const outcome: Outcome = { message, subject: composed.subject, delivered: [], failed: [], retries: 0 };
+    let pending = [...message.to];
+
+    const settle = (rejected: ReturnType<typeof asSmtpError>[]) => {
+      const deferred: string[] = [];
+      const reasons: string[] = [];
+      for (const r of rejected) {
+        const address = r.recipient ?? '';
+        if (isTransientSmtpError(r)) {
+          deferred.push(address);
+          reasons.push(`${address}: ${describeSmtpError(r)}`);
+        } else outcome.failed.push({ address, reason: describeSmtpError(r) });
+      }
+      pending = deferred;
+      if (deferred.length) throw new PendingRecipients(reasons);
+    };
+
+    const attempt = async (attemptNo: number): Promise<void> => {
+      if (attemptNo > 1)
+        ctx.logger.debug(`email: ${message.label}, attempt ${attemptNo}/${policy.maxAttempts}`);
+      let info: SMTPSentMessageInfo;
+      try {
+        info = await transport.sendMail({ ...mail, envelope: { from: config.from, to: pending } });
+      } catch (error) {
+        const rejected = asSmtpError(error).rejectedErrors;
+        // Every recipient refused at RCPT TO: sort them into permanent and deferred ones.
+        if (rejected?.length) return settle(rejected);
+        throw error;
+      }
+      outcome.delivered.push(...info.accepted.map(String));
+      const rejected = asSmtpError(info).rejectedErrors ?? [];
+      pending = [];
+      if (rejected.length) settle(rejected);
+    };
+
+    const decide = (error: unknown): RetryDecision => {
+      const retry = error instanceof PendingRecipients || isTransientSmtpError(error);
+      const text = error instanceof PendingRecipients ? error.message : describeSmtpError(error);
+      ctx.logger.warn(
+        scrub(`email: ${message.label}: ${text}${retry ? '; will retry if the budget allows' : ''}`),
+      );
+      return { retry };
+    };
+
+    try {
+      outcome.retries = (await withRetry(attempt, decide, policy, ctx)).retries;
+    } catch (error) {
+      outcome.retries = retriesOf(error);
+      const reason =
+        error instanceof PendingRecipients
+          ? 'still deferred'
+          : describeSmtpError(error) +
+            (outcome.retries ? ` (after ${plural(outcome.retries, 'retry')})` : '');
+      for (const address of pending) outcome.failed.push({ address, reason });
+    }
+    return outcome;
+  }
+
+  return {
+    name,
+    async deliver(ctx: DeliveryContext): Promise<DeliveryResult> {
+      const secrets = [...ctx.secrets, ...smtpSecrets(config.smtp)];
+      const scrub = (text: string) => redact(text, secrets);
+      try {
+        const plan = planMessages(ctx.report, config);
+        if (!plan.messages.length) {
+          const detail = `no recipients for this report${emptyNote(plan.emptyTeams)}`;
+          return { channel: name, status: 'skipped', detail: scrub(detail) };
+        }
+        if (ctx.dryRun) return await dryRun(ctx, plan, scrub);
+
+        const transport = nodemailer.createTransport({
+          url: config.smtp,
+          connectionTimeout: timeouts.connectionMs ?? 15_000,
+          greetingTimeout: timeouts.greetingMs ?? 15_000,
+          socketTimeout: timeouts.socketMs ?? 60_000,
+          // The message holds only what we built; never let nodemailer read files or fetch URLs.
+          disableFileAccess: true,
+          disableUrlAccess: true,
+        });
+        const outcomes: Outcome[] = [];
+        try {
+          for (const message of plan.messages) outcomes.push(await send(transport, message, ctx, scrub));
+        } finally {
+          transport.close();
+        }
+
+        const via = serverName(config.smtp);
+        const sentLines = outcomes
+          .filter((o) => o.delivered.length)
+          .map(
+            (o) =>
+              `${o.message.label} (${plural(o.message.report.stacks.length, 'stack')}) to ${o.delivered.join(', ')}${o.retries ? ` after ${plural(o.retries, 'retry')}` : ''}`,
+          );
+        const failed = outcomes.flatMap((o) => o.failed.map((f) => ({ ...f, label: o.message.label })));
+        if (failed.length) {
+          const error =
+            `failed for ${failed.map((f) => `${f.address} (${f.label}: ${f.reason})`).join(', ')}` +
+            (sentLines.length ? `; sent ${sentLines.join('; ')}` : '') +
+            ` via ${via}`;
+          ctx.logger.warn(scrub(`email: ${error}`));
+          return { channel: name, status: 'failed', error: scrub(error) };
+        }
+        const detail = `sent ${plural(outcomes.length, 'message')} via ${via}: ${sentLines.join('; ')}${emptyNote(plan.emptyTeams)}`;
+        ctx.logger.info(scrub(`email: ${detail}`));
+        return { channel: name, status: 'sent', detail: scrub(detail) };
+      } catch (error) {
+        // Rendering or the file system failed: still a result, never a throw.
+        const text = error instanceof Error ? error.message : String(error);
+        return { channel: name, status: 'failed', error: scrub(`could not prepare the email: ${text}`) };
+      }
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The HTML report and email digest: MJML templates filled from the Report, compiled with mjml,
+ * sparklines rendered to PNG. One renderer serves both uses:
+ * - `images: 'cid'` for email: pictures are referenced as `cid:` and returned as attachments, and the
+ *   HTML is kept under a size budget (Gmail clips messages over ~102 KB) by showing the least urgent
+ *   detailed stacks in short form when a day is bad enough to need it;
+ * - `images: 'inline'` for report.html: pictures are embedded as data: URIs so the file opens anywhere.
+ */
+import mjml2html from 'mjml';
+import { formatValue } from '../../report/format';
+import type { MetricReport, Report, StackReport } from '../../report/types';
+import { sparklineSize, sparklineSvg, svgToPng } from '../charts';
+import { buildDocument, chartAlt, detailCandidates, type ChartPicture, verdictStyle } from './document';
+import { usableZone } from './time';
+
+export { escapeHtml, safeHref, linkOrText } from './escape';
+
+export interface HtmlImage {
+  /** Content-ID without angle brackets; the HTML refers to it as `cid:<cid>`. */
+  cid: string;
+  filename: string;
+  content: Buffer;
+}
+
+export interface RenderHtmlOptions {
+  /** 'inline': data: URIs (report.html); 'cid': attachments referenced by cid: (email). */
+  images: 'inline' | 'cid';
+  /** Who this copy is for, e.g. "team payments"; shown under the title. */
+  audience?: string;
+  /**
+   * Largest HTML size in bytes before detailed stacks are shortened (cid mode only; the file has no
+   * limit). Default 95,000: under Gmail's ~102 KB clipping with room for the MIME encoding overhead.
+   */
+  sizeBudget?: number;
+  /** MJML validation; tests use 'strict'. Default 'soft' so a report always renders. */
+  validationLevel?: 'strict' | 'soft';
+}
+
+export interface RenderedHtml {
+  html: string;
+  /** Inline attachments for 'cid' mode (empty in 'inline' mode). */
+  images: HtmlImage[];
+  /** Stacks shown in short form to fit the size budget (0 on a normal day). */
+  shortened: number;
+}
+
+export const defaultSizeBudget = 95_000;
+
+/** Compile MJML to HTML and fold whitespace runs (pure indentation) into one newline. */
+export async function compileMjml(
+  mjml: string,
+  validationLevel: 'strict' | 'soft' = 'soft',
+): Promise<string> {
+  const result = await mjml2html(mjml, { validationLevel, keepComments: false, fonts: {}, beautify: false });
+  // A run of whitespace that holds a newline renders exactly like a single newline (no <pre> here).
+  return result.html.replace(/\n\s+/g, '\n');
+}
+
+function fileSafe(text: string): string {
+  return (
+    text
+      .replace(/[^a-zA-Z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'metric'
+  );
+}
+
+/**
+ * Charts of the detailed stacks. The SVG is built when the document asks for a picture; the PNG
+ * (the slow part) only for pictures the final document uses, however often it is rebuilt to fit.
+ */
+class Charts {
+  private readonly entries = new Map<MetricReport, Entry | null>();
+  private readonly used = new Set<MetricReport>();
+  private next = 1;
+
+  constructor(
+    private readonly report: Report,
+    private readonly mode: 'inline' | 'cid',
+  ) {}
+
+  picture = (stack: StackReport, metric: MetricReport): ChartPicture | null => {
+    let entry = this.entries.get(metric);
+    if (entry === undefined) {
+      entry = this.prepare(stack, metric);
+      this.entries.set(metric, entry);
+    }
+    if (!entry) return null;
+    this.used.add(metric);
+    const src =
+      this.mode === 'cid'
+        ? `cid:${entry.cid}`
+        : `data:image/png;base64,${this.png(entry).toString('base64')}`;
+    return { src, alt: entry.alt, ...sparklineSize };
+  };
+
+  private prepare(stack: StackReport, metric: MetricReport): Entry | null {
+    if (!metric.chart) return null;
+    const timezone = usableZone(this.report.window.timezone);
+    const svg = sparklineSvg(metric.chart, metric.episodes, {
+      label: metric.label,
+      timezone,
+      formatValue: (v) => formatValue(v, metric.unit),
+      ...(metric.verdict === 'bad' || metric.verdict === 'good'
+        ? { color: verdictStyle[metric.verdict].fg }
+        : {}),
+    });
+    if (svg === null) return null;
+    return {
+      svg,
+      cid: `chart-${this.next++}@scrumops`,
+      filename: `${fileSafe(stack.id)}-${fileSafe(metric.id)}.png`,
+      alt: chartAlt(metric, timezone),
+    };
+  }
+
+  private png(entry: Entry): Buffer {
+    entry.png ??= svgToPng(entry.svg);
+    return entry.png;
+  }
+
+  /** Start a rebuild: only pictures the next document uses are returned as images. */
+  reset(): void {
+    this.used.clear();
+  }
+
+  images(): HtmlImage[] {
+    const out: HtmlImage[] = [];
+    for (const [metric, entry] of this.entries) {
+      if (entry && this.used.has(metric))
+        out.push({ cid: entry.cid, filename: entry.filename, content: this.png(entry) });
+    }
+    return out;
+  }
+}
+
+interface Entry {
+  svg: string;
+  cid: string;
+  filename: string;
+  alt: string;
+  png?: Buffer;
+}
+
+/** Render the report as HTML: the email digest ('cid') or the self-contained report.html ('inline'). */
+export async function renderHtml(report: Report, options: RenderHtmlOptions): Promise<RenderedHtml> {
+  const charts = new Charts(report, options.images);
+  const budget = options.images === 'cid' ? (options.sizeBudget ?? defaultSizeBudget) : Infinity;
+  const candidates = detailCandidates(report).length;
+  const build = async (detailLimit: number) => {
+    charts.reset();
+    const mjml = buildDocument(report, {
+      detailLimit,
+      chart: charts.picture,
+      ...(options.audience ? { audience: options.audience } : {}),
+    });
+    return compileMjml(mjml, options.validationLevel);
+  };
+  const size = (html: string) => Buffer.byteLength(html, 'utf8');
+
+  let limit = candidates;
+  let html = await build(limit);
+  if (size(html) > budget && candidates > 0) {
+    // Estimate what one detailed stack costs, then shorten the least urgent ones until it fits.
+    const bare = size(await build(0));
+    const perStack = Math.max(1, (size(html) - bare) / candidates);
+    limit = Math.max(0, candidates - Math.ceil((size(html) - budget) / perStack));
+    html = await build(limit);
+    while (size(html) > budget && limit > 0) {
+      limit = Math.max(0, limit - Math.max(1, Math.ceil((size(html) - budget) / perStack)));
+      html = await build(limit);
+    }
+  }
+  return {
+    html,
+    images: options.images === 'cid' ? charts.images() : [],
+    shortened: candidates - limit,
+  };
+}
