@@ -10,6 +10,7 @@ import { defaultRetryPolicy, isTransientStatus, retriesOf, retryAfterMs, withRet
 import type { RetryDecision, RetryPolicy } from '../../net/retry';
 import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
 import { slackPayload } from './payload';
+import { redactReport } from './redact-report';
 
 export { escapeMrkdwn, slackLimits, slackPayload } from './payload';
 export type { SlackBlock, SlackMessage, SlackPayloadOptions, SlackText } from './payload';
@@ -77,12 +78,14 @@ export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel 
     async deliver(ctx: DeliveryContext): Promise<DeliveryResult> {
       const secrets = secretsFor(config.webhook, ctx);
       const scrub = (text: string) => redact(text, secrets);
-      const payload = slackPayload(ctx.report, {
+      // Secrets go before rendering: escaping (& → &amp;) would hide them from a later scrub.
+      const report = redactReport(ctx.report, secrets);
+      const payload = slackPayload(report, {
         runUrl: githubRunUrl(ctx.env),
         artifactUrl: config.artifactUrl,
       });
       const body = JSON.stringify(payload);
-      const what = `${payload.blocks.length} blocks, ${ctx.report.summary.bad} bad stacks first (${body.length} bytes)`;
+      const what = `${payload.blocks.length} blocks, ${report.summary.bad} bad stacks first (${body.length} bytes)`;
 
       if (ctx.dryRun) {
         const detail = `would post to the Slack webhook: ${what} — "${payload.text}"`;

@@ -1,0 +1,108 @@
+/**
+ * Keep the job summary under GitHub's limit (1 MiB per step) without losing what matters. Pure.
+ *
+ * Detail is given up in order of how little it is needed in the review: normal stacks first, then
+ * good and unknown ones (their names stay, in a compact list), then the unremarkable metrics of bad
+ * stacks. Only if even that is too big is the text cut at a line, with a note saying so. Counts
+ * always stay true: they come from `report.summary`, which is never changed.
+ */
+import { escapeMarkdown, renderMarkdown } from '../../render/markdown';
+import type { Report, StackReport, Verdict } from '../../report/types';
+
+/** GitHub's limit for one step's summary file. */
+export const summaryLimitBytes = 1024 * 1024;
+
+export interface FittedSummary {
+  markdown: string;
+  /** What was left out, in words; empty when the report fits whole. */
+  omitted: string[];
+}
+
+const namesShown = 200;
+
+function nameList(stacks: StackReport[]): string {
+  const names = stacks.slice(0, namesShown).map((s) => escapeMarkdown(s.name));
+  const more = stacks.length - names.length;
+  return names.join(', ') + (more > 0 ? `, … and ${more} more` : '');
+}
+
+interface Step {
+  /** Verdicts whose stacks are reduced to a name in the note. */
+  drop: Verdict[];
+  /** Keep only the metrics of bad stacks that are not normal, and no event items. */
+  trimBad: boolean;
+}
+
+const steps: Step[] = [
+  { drop: ['normal'], trimBad: false },
+  { drop: ['normal', 'good', 'unknown'], trimBad: false },
+  { drop: ['normal', 'good', 'unknown'], trimBad: true },
+];
+
+function trimStack(stack: StackReport): StackReport {
+  const events = Object.fromEntries(
+    Object.entries(stack.events).map(([kind, summary]) => [kind, summary && { ...summary, items: [] }]),
+  ) as StackReport['events'];
+  return { ...stack, metrics: stack.metrics.filter((m) => m.verdict !== 'normal'), events };
+}
+
+function apply(report: Report, step: Step): FittedSummary {
+  const dropped = report.stacks.filter((s) => step.drop.includes(s.verdict));
+  const kept = report.stacks
+    .filter((s) => !step.drop.includes(s.verdict))
+    .map((s) => (step.trimBad ? trimStack(s) : s));
+  const omitted: string[] = [];
+  const lines: string[] = [];
+  for (const verdict of ['unknown', 'good', 'normal'] as const) {
+    const these = dropped.filter((s) => s.verdict === verdict);
+    if (!these.length) continue;
+    omitted.push(`detail of ${these.length} ${verdict} stacks`);
+    // Normal stacks are only counted: in a fleet this large their names are noise.
+    if (verdict !== 'normal') lines.push(`- **${verdict}**: ${nameList(these)}`);
+  }
+  if (step.trimBad) omitted.push('normal metrics and event lists of bad stacks');
+  const markdown = renderMarkdown({ ...report, stacks: kept });
+  if (!omitted.length) return { markdown, omitted };
+  const note = [
+    `> [!NOTE]`,
+    `> Shortened to fit GitHub's 1 MiB job-summary limit: left out the ${omitted.join(', and the ')}. The full report is in the run's artifact (report.md, report.html).`,
+    '',
+    ...lines,
+    '',
+  ];
+  return { markdown: `${markdown}\n${note.join('\n')}`, omitted };
+}
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Cut at the last line break within `budget` bytes, close an open <details>, and say so. */
+function hardCut(markdown: string, budget: number): string {
+  const note = `\n\n> [!WARNING]\n> Cut short to fit GitHub's 1 MiB job-summary limit. The full report is in the run's artifact (report.md, report.html).\n`;
+  const room = Math.max(0, budget - bytes(note) - '\n</details>\n'.length);
+  const buffer = Buffer.from(markdown, 'utf8').subarray(0, room);
+  // A line break is ASCII, never inside a multi-byte character: cutting there keeps UTF-8 valid.
+  const end = buffer.lastIndexOf(0x0a);
+  let text = buffer.subarray(0, end < 0 ? 0 : end).toString('utf8');
+  const opened = text.split('<details>').length - text.split('</details>').length;
+  if (opened > 0) text += '\n</details>\n';
+  return text + note;
+}
+
+/** The Markdown for `report`, at most `budget` bytes (UTF-8). */
+export function fitSummary(report: Report, budget: number): FittedSummary {
+  const full = renderMarkdown(report);
+  if (bytes(full) <= budget) return { markdown: full, omitted: [] };
+  let last: FittedSummary = { markdown: full, omitted: [] };
+  let previous = '';
+  for (const step of steps) {
+    // Skip a step that would leave out nothing more than the one before (rendering is the cost).
+    const key = `${report.stacks.filter((s) => step.drop.includes(s.verdict)).length}/${step.trimBad}`;
+    if (key === previous || key === '0/false') continue;
+    previous = key;
+    last = apply(report, step);
+    if (bytes(last.markdown) <= budget) return last;
+  }
+  return { markdown: hardCut(last.markdown, budget), omitted: [...last.omitted, 'the end of the text'] };
+}
