@@ -1,5 +1,6 @@
 /** Every source adapter, registered by its config `type`. Adding a provider: its folder plus one line here. */
 import type { SourceConfig } from '../config/schema';
+import { createDatadogSource } from './datadog';
 import { createFileSource } from './file';
 import type { MetricSource, SourceContext } from './types';
 
@@ -8,6 +9,7 @@ export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceConte
 type Registry = { [K in SourceConfig['type']]?: SourceFactory<Extract<SourceConfig, { type: K }>> };
 
 export const sourceRegistry: Registry = {
+  datadog: createDatadogSource,
   file: createFileSource,
 };
 

@@ -1,0 +1,176 @@
+/**
+ * Metric series: batches of queries to /api/v2/query/timeseries (or, where that endpoint is missing,
+ * one query at a time to /api/v1/query), answers mapped back to members.
+ */
+import type { Point, QueryMember } from '../types';
+import type { MetricUnit } from './query-plan';
+import { withRollup } from './query-plan';
+import { DatadogCallError, type DatadogSession } from './session';
+import { timeseriesResponseSchema, v1QueryResponseSchema } from './schema';
+
+/** What one unit produced for its members. */
+export interface UnitSeries {
+  member: QueryMember;
+  points: Point[];
+  stepMs: number;
+}
+
+export interface BatchOutcome {
+  series: UnitSeries[];
+  failures: { member: QueryMember; error: string }[];
+}
+
+export interface MetricFetchOptions {
+  start: number;
+  end: number;
+  intervalMs: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The spacing of v2 points. The answer carries no interval, only `times`, which skips buckets where
+ * no series has data; the common divisor of the gaps is the interval Datadog really used, which may
+ * be wider than the one asked for.
+ */
+export function inferStepMs(times: readonly number[], requestedMs: number): number {
+  let g = 0;
+  for (let i = 1; i < times.length; i++) {
+    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
+    if (gap > 0) g = gcd(gap, g);
+  }
+  return g >= requestedMs ? g : requestedMs;
+}
+
+function inRange(points: Point[], o: MetricFetchOptions): Point[] {
+  return points.filter(([t]) => t >= o.start && t < o.end);
+}
+
+function tagValue(tags: readonly string[] | null | undefined, key: string): string | undefined {
+  const prefix = `${key.toLowerCase()}:`;
+  const tag = (tags ?? []).find((t) => t.toLowerCase().startsWith(prefix));
+  return tag?.slice(prefix.length).toLowerCase();
+}
+
+/** Hand each returned series to the members it belongs to; members without one get no points. */
+function assign(
+  unit: MetricUnit,
+  returned: { tags: readonly string[] | null | undefined; points: Point[]; stepMs: number }[],
+  o: MetricFetchOptions,
+  out: BatchOutcome,
+  describe: (member: QueryMember) => string,
+): void {
+  if (!unit.groupKey) {
+    if (returned.length > 1) {
+      for (const { member } of unit.targets) {
+        out.failures.push({
+          member,
+          error: `${describe(member)} returned ${returned.length} series; a metric query must return one (drop its "by" clause)`,
+        });
+      }
+      return;
+    }
+    const only = returned[0];
+    for (const { member } of unit.targets)
+      out.series.push({
+        member,
+        points: only ? inRange(only.points, o) : [],
+        stepMs: only?.stepMs ?? o.intervalMs,
+      });
+    return;
+  }
+  const byValue = new Map<string, (typeof returned)[number]>();
+  for (const r of returned) {
+    const value = tagValue(r.tags, unit.groupKey);
+    if (value !== undefined) byValue.set(value, r);
+  }
+  for (const { member, tagValue: value } of unit.targets) {
+    const r = value === undefined ? undefined : byValue.get(value);
+    out.series.push({ member, points: r ? inRange(r.points, o) : [], stepMs: r?.stepMs ?? o.intervalMs });
+  }
+}
+
+/** One v2 request for several units. Throws DatadogCallError for the whole request. */
+export async function fetchBatchV2(
+  session: DatadogSession,
+  units: readonly MetricUnit[],
+  o: MetricFetchOptions,
+  describe: (member: QueryMember) => string,
+): Promise<BatchOutcome> {
+  const names = units.map((_, i) => `q${i}`);
+  const body = {
+    data: {
+      type: 'timeseries_request' as const,
+      attributes: {
+        from: o.start,
+        to: o.end,
+        interval: o.intervalMs,
+        queries: units.map((u, i) => ({ dataSource: 'metrics' as const, name: names[i], query: u.query })),
+        formulas: names.map((formula) => ({ formula })),
+      },
+    },
+  };
+  const response = await session.call(
+    'query-timeseries',
+    (apis) => apis.metricsV2.queryTimeseriesData({ body }),
+    (result) => {
+      const parsed = timeseriesResponseSchema.safeParse(result);
+      if (!parsed.success) throw new DatadogCallError('body', 'unreadable answer: not a timeseries response');
+      if (!parsed.data.data) {
+        throw parsed.data.errors
+          ? new DatadogCallError('query', `Datadog could not run the query: ${parsed.data.errors}`)
+          : new DatadogCallError('body', 'unreadable answer: no data');
+      }
+      return parsed.data.data.attributes;
+    },
+  );
+  const times = response.times ?? [];
+  const stepMs = inferStepMs(times, o.intervalMs);
+  const perUnit = units.map(
+    () => [] as { tags: readonly string[] | null | undefined; points: Point[]; stepMs: number }[],
+  );
+  (response.series ?? []).forEach((s, i) => {
+    const values = response.values?.[i] ?? [];
+    const points: Point[] = times.map((t, j) => [t, values[j] ?? null]);
+    perUnit[s.queryIndex]?.push({ tags: s.groupTags, points, stepMs });
+  });
+  const out: BatchOutcome = { series: [], failures: [] };
+  units.forEach((unit, i) => assign(unit, perUnit[i] ?? [], o, out, describe));
+  return out;
+}
+
+/** One v1 request for one unit; the interval becomes an explicit rollup in the query. */
+export async function fetchUnitV1(
+  session: DatadogSession,
+  unit: MetricUnit,
+  o: MetricFetchOptions,
+  describe: (member: QueryMember) => string,
+): Promise<BatchOutcome> {
+  const query = withRollup(unit.query, o.intervalMs);
+  const response = await session.call(
+    'query-v1',
+    (apis) =>
+      apis.metricsV1.queryMetrics({ from: Math.floor(o.start / 1000), to: Math.ceil(o.end / 1000), query }),
+    (result) => {
+      const parsed = v1QueryResponseSchema.safeParse(result);
+      if (!parsed.success) throw new DatadogCallError('body', 'unreadable answer: not a query response');
+      if (parsed.data.status === 'error' || (parsed.data.error && !parsed.data.series?.length))
+        throw new DatadogCallError(
+          'query',
+          `Datadog could not run the query: ${parsed.data.error ?? 'error'}`,
+        );
+      return parsed.data;
+    },
+  );
+  const returned = (response.series ?? []).map((s) => ({
+    tags: s.tagSet ?? (s.scope ? s.scope.split(',') : []),
+    points: (s.pointlist ?? []).map(([t, v]): Point => [t, v]),
+    stepMs: s.interval ? s.interval * 1000 : o.intervalMs,
+  }));
+  const out: BatchOutcome = { series: [], failures: [] };
+  assign(unit, returned, o, out, describe);
+  return out;
+}

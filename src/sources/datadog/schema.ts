@@ -1,0 +1,86 @@
+/**
+ * Zod schemas for the Datadog payloads this adapter reads. They check what the official client hands
+ * back after its own deserialisation, so field names are the client's camelCase (`groupTags`,
+ * `queryIndex`, `tagSet`), not the wire's snake_case. Only the fields we use are listed; the client
+ * keeps everything else in `additionalProperties`, which zod strips.
+ */
+import { z } from 'zod';
+
+/** A value in a series; Datadog sends null for a bucket without data (a gap, never a zero). */
+const pointValue = z.number().nullable();
+
+/** POST /api/v2/query/timeseries: one shared `times` array, one `values` row per series. */
+export const timeseriesResponseSchema = z.object({
+  data: z
+    .object({
+      attributes: z.object({
+        series: z
+          .array(
+            z.object({
+              groupTags: z.array(z.string()).nullish(),
+              queryIndex: z.number().int().nonnegative(),
+            }),
+          )
+          .nullish(),
+        times: z.array(z.number()).nullish(),
+        values: z.array(z.array(pointValue)).nullish(),
+      }),
+    })
+    .nullish(),
+  errors: z.string().nullish(),
+});
+export type TimeseriesResponse = z.infer<typeof timeseriesResponseSchema>;
+
+/** GET /api/v1/query: one entry per series, each with its own `interval` (seconds) and `pointlist`. */
+export const v1QueryResponseSchema = z.object({
+  status: z.string().nullish(),
+  error: z.string().nullish(),
+  series: z
+    .array(
+      z.object({
+        interval: z.number().positive().nullish(),
+        pointlist: z.array(z.tuple([z.number(), pointValue])).nullish(),
+        queryIndex: z.number().int().nonnegative().nullish(),
+        scope: z.string().nullish(),
+        tagSet: z.array(z.string()).nullish(),
+      }),
+    )
+    .nullish(),
+});
+export type V1QueryResponse = z.infer<typeof v1QueryResponseSchema>;
+
+/** GET /api/v2/events: a page of events and the cursor of the next page. */
+export const eventsListResponseSchema = z.object({
+  data: z
+    .array(
+      z.object({
+        id: z.string().nullish(),
+        attributes: z
+          .object({
+            /** The client turns the ISO string into a Date (Invalid Date when unparseable). */
+            timestamp: z.unknown().optional(),
+            message: z.string().nullish(),
+            tags: z.array(z.string()).nullish(),
+            /**
+             * The event's own attributes. Loose: events are routed to stacks by any of them (`service`,
+             * `@evt.name`, …). An object, not a record: the client hands over class instances.
+             */
+            attributes: z
+              .looseObject({ title: z.string().nullish(), timestamp: z.number().nullish() })
+              .nullish(),
+          })
+          .nullish(),
+      }),
+    )
+    .nullish(),
+  meta: z.object({ page: z.object({ after: z.string().nullish() }).nullish() }).nullish(),
+});
+export type EventsListResponse = z.infer<typeof eventsListResponseSchema>;
+export type EventItem = NonNullable<EventsListResponse['data']>[number];
+
+/** The error body Datadog sends with 4xx answers: `{ "errors": ["…"] }` (v1) or JSON:API objects (v2). */
+export const apiErrorBodySchema = z.object({
+  errors: z.array(
+    z.union([z.string(), z.object({ title: z.string().nullish(), detail: z.string().nullish() })]),
+  ),
+});
