@@ -2,6 +2,8 @@
 import type { SourceConfig } from '../config/schema';
 import { createDatadogSource } from './datadog';
 import { createFileSource } from './file';
+import { createGrafanaSource } from './grafana';
+import { createPrometheusSource } from './prometheus';
 import type { MetricSource, SourceContext } from './types';
 
 export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceContext) => MetricSource;
@@ -11,6 +13,8 @@ type Registry = { [K in SourceConfig['type']]?: SourceFactory<Extract<SourceConf
 export const sourceRegistry: Registry = {
   datadog: createDatadogSource,
   file: createFileSource,
+  grafana: createGrafanaSource,
+  prometheus: createPrometheusSource,
 };
 
 export function createSource(config: SourceConfig, ctx: SourceContext): MetricSource {

@@ -1,0 +1,338 @@
+/**
+ * The HTTP edge shared by the Prometheus and Grafana adapters: axios with a per-attempt timeout, the
+ * shared retry policy (src/net/retry.ts) on 429/5xx/timeouts/network errors, messages that name the
+ * source and never carry a secret, and request/retry counts for the source's health.
+ *
+ * It also stops early when going on is pointless: after a 401/403/404 every later request would fail
+ * the same way, and after two requests in a row used up their retries the server is taken as down.
+ */
+import axios, { type AxiosInstance } from 'axios';
+import { SourceError, redact } from '../../errors';
+import type { SourceHealth } from '../types';
+import {
+  defaultRetryPolicy,
+  isTransientStatus,
+  retriesOf,
+  retryAfterMs,
+  withRetry,
+  type RetryDecision,
+  type RetryDeps,
+  type RetryPolicy,
+} from '../../net/retry';
+
+export const defaultTimeoutMs = 30_000;
+
+/** Why a request failed; decides retrying, stopping early and the wording. */
+export type FailureKind =
+  | 'auth' // 401/403: wrong or under-privileged credentials
+  | 'not-found' // 404: wrong URL (or, for Grafana, datasource)
+  | 'rejected' // other 4xx: this request is wrong, retrying will not help
+  | 'unavailable' // 429/5xx
+  | 'timeout'
+  | 'network'
+  | 'malformed' // an answer we cannot read
+  | 'cancelled'
+  | 'skipped'; // not sent: an earlier failure made it pointless
+
+/** A failed request. Its message starts with `source "<id>":` and holds no secret. */
+export class RequestFailure extends SourceError {
+  constructor(
+    sourceId: string,
+    readonly kind: FailureKind,
+    message: string,
+    status?: number,
+    /** The Retry-After header of a 429/503, if any. */
+    readonly retryAfter?: string,
+  ) {
+    super(sourceId, message, status);
+    this.name = 'RequestFailure';
+  }
+
+  /** Worth another attempt. */
+  get transient(): boolean {
+    return this.kind === 'unavailable' || this.kind === 'timeout' || this.kind === 'network';
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  /** Path below the source's url, starting with "/". */
+  path: string;
+  /** Query string; array values repeat the key (`tags=a&tags=b`). */
+  params?: Record<string, string | number | readonly string[]>;
+  /** JSON body. */
+  json?: unknown;
+  /** application/x-www-form-urlencoded body. */
+  form?: Record<string, string>;
+}
+
+/** A status the adapter reads itself, with its body parsed as JSON (undefined when not JSON). */
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface HttpClientOptions {
+  sourceId: string;
+  baseUrl: string;
+  /** Sent with every request, e.g. Authorization. */
+  headers: Record<string, string>;
+  /** Scrubbed from every message. */
+  secrets: readonly (string | undefined)[];
+  timeoutMs?: number;
+  maxAttempts?: number;
+  deps: RetryDeps;
+  /** Non-2xx statuses whose body the adapter interprets (Prometheus 400/422, Grafana 400/207). */
+  readsBody?: (status: number) => boolean;
+  /** Appended to a 401/403 message: what to check. */
+  authHint: string;
+  /** Appended to a 404 message: what to check. */
+  notFoundHint: string;
+}
+
+/** Consecutive requests that used up their retries on a transient error before the rest are skipped. */
+const consecutiveFailuresToStop = 2;
+
+export class HttpClient {
+  /** HTTP requests sent, retries included. */
+  requests = 0;
+  /** Attempts beyond the first. */
+  retries = 0;
+
+  private readonly axios: AxiosInstance;
+  private readonly policy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly shownUrl: string;
+  private stopped?: RequestFailure;
+  private consecutiveFailures = 0;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.policy = {
+      ...defaultRetryPolicy,
+      maxAttempts: options.maxAttempts ?? defaultRetryPolicy.maxAttempts,
+    };
+    this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.shownUrl = withoutCredentials(options.baseUrl);
+    this.axios = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      headers: { Accept: 'application/json', 'User-Agent': 'scrumops', ...options.headers },
+      // Statuses, timeouts and parsing are handled here, not by axios.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxRedirects: 3,
+    });
+  }
+
+  /** Send with retries. Resolves with 2xx answers and those `readsBody` accepts; throws RequestFailure. */
+  async send(request: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
+    if (this.stopped) throw this.fail('skipped', `not sent: ${stripSource(this.stopped.message)}`);
+    try {
+      const { value, retries } = await withRetry(
+        () => this.attempt(request, signal),
+        (error) => this.decide(error),
+        this.policy,
+        this.options.deps,
+        signal,
+      );
+      this.retries += retries;
+      this.consecutiveFailures = 0;
+      return value;
+    } catch (error) {
+      this.retries += retriesOf(error);
+      const failure =
+        error instanceof RequestFailure
+          ? error
+          : signal.aborted
+            ? this.fail('cancelled', 'cancelled')
+            : this.fail('network', describeUnexpected(error, this.options.secrets));
+      if (failure.kind === 'auth' || failure.kind === 'not-found') this.stopped ??= failure;
+      if (failure.transient && ++this.consecutiveFailures >= consecutiveFailuresToStop)
+        this.stopped ??= failure;
+      throw failure;
+    }
+  }
+
+  private decide(error: unknown): RetryDecision {
+    if (!(error instanceof RequestFailure) || !error.transient) return { retry: false };
+    return { retry: true, waitMs: retryAfterMs(error.retryAfter, this.options.deps.now()) };
+  }
+
+  private async attempt(request: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
+    if (signal.aborted) throw this.fail('cancelled', 'cancelled');
+    this.requests++;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const where = `${request.method} ${request.path}`;
+    let status: number;
+    let text: string;
+    let headers: Record<string, unknown>;
+    try {
+      const response = await this.axios.request<string>({
+        method: request.method,
+        url: request.path,
+        params: request.params,
+        paramsSerializer: { indexes: null },
+        data: request.form ? new URLSearchParams(request.form).toString() : request.json,
+        headers: request.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : undefined,
+        signal: AbortSignal.any([signal, timeout]),
+      });
+      status = response.status;
+      text = typeof response.data === 'string' ? response.data : '';
+      headers = response.headers;
+    } catch (error) {
+      // Never keep axios' error: its config holds the Authorization header.
+      if (signal.aborted) throw this.fail('cancelled', `cancelled (${where})`);
+      if (timeout.aborted)
+        throw this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
+      const code = (error as { code?: unknown }).code;
+      throw this.fail(
+        'network',
+        `cannot reach ${this.shownUrl} (${typeof code === 'string' ? code : 'network error'})`,
+      );
+    }
+
+    const body = parseJson(text);
+    const ok = status >= 200 && status < 300;
+    if (ok || this.options.readsBody?.(status)) {
+      if (body === undefined) {
+        throw this.fail(
+          'malformed',
+          `${where} answered HTTP ${status} with a body that is not JSON: ${snippet(text)}`,
+          status,
+        );
+      }
+      return { status, body };
+    }
+    const detail = errorDetail(body, text);
+    const said = `HTTP ${status}${detail ? `: ${detail}` : ''}`;
+    if (status === 401 || status === 403) {
+      throw this.fail(
+        'auth',
+        `${status === 401 ? 'not authenticated' : 'not allowed'} (${said}); ${this.options.authHint}`,
+        status,
+      );
+    }
+    if (status === 404)
+      throw this.fail('not-found', `${where}: ${said}; ${this.options.notFoundHint}`, status);
+    if (isTransientStatus(status)) {
+      const retryAfter = headers['retry-after'];
+      throw this.fail(
+        'unavailable',
+        `${where}: ${said}`,
+        status,
+        typeof retryAfter === 'string' ? retryAfter : undefined,
+      );
+    }
+    throw this.fail('rejected', `${where}: ${said}`, status);
+  }
+
+  private fail(kind: FailureKind, message: string, status?: number, retryAfter?: string): RequestFailure {
+    return new RequestFailure(
+      this.options.sourceId,
+      kind,
+      redact(message, this.options.secrets),
+      status,
+      retryAfter,
+    );
+  }
+}
+
+/** Run `task` over `items` with at most `limit` running at once; results keep the input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The message without its `source "id": ` prefix, to nest it in another source message. */
+export function stripSource(message: string): string {
+  return message.replace(/^source "[^"]*": /, '');
+}
+
+/** Secrets a bearer or basic-auth credential shows up as. */
+export function credentialForms(token: string | undefined): string[] {
+  if (!token) return [];
+  return [token, Buffer.from(token).toString('base64')];
+}
+
+/** `Authorization` for a token: "user:password" means basic auth, anything else is a bearer token. */
+export function authorization(token: string | undefined): Record<string, string> {
+  if (!token) return {};
+  return {
+    Authorization: token.includes(':') ? `Basic ${Buffer.from(token).toString('base64')}` : `Bearer ${token}`,
+  };
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The useful part of an error body: Prometheus `error`, Grafana `message`, else the start of the text. */
+function errorDetail(body: unknown, text: string): string {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    for (const key of ['error', 'message']) {
+      if (typeof b[key] === 'string' && b[key]) return snippet(b[key]);
+    }
+  }
+  return snippet(text);
+}
+
+export function snippet(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+function describeUnexpected(error: unknown, secrets: readonly (string | undefined)[]): string {
+  return redact(error instanceof Error ? error.message : String(error), secrets);
+}
+
+// Health accounting shared by the adapters.
+
+/** Distinct messages kept in health.errors. */
+const maxHealthErrors = 20;
+
+export function messageOf(error: unknown): string {
+  if (typeof error === 'string') return error;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Distinct messages, at most `maxHealthErrors`, with a count of the rest. */
+export function distinctErrors(messages: readonly string[]): string[] {
+  const distinct = [...new Set(messages)];
+  if (distinct.length <= maxHealthErrors) return distinct;
+  return [...distinct.slice(0, maxHealthErrors), `… and ${distinct.length - maxHealthErrors} more errors`];
+}
+
+/** failed: nothing usable came back; partial: some metrics (or the events) are missing. */
+export function statusOf(members: number, failures: number, errors: number): SourceHealth['status'] {
+  if (members > 0 && failures >= members) return 'failed';
+  return failures > 0 || errors > 0 ? 'partial' : 'ok';
+}
