@@ -135,6 +135,18 @@ describe('createSlackChannel', () => {
     );
   });
 
+  it("keeps the run's secrets out of the message, even where escaping would have hidden them", async () => {
+    const report = sampleReport();
+    report.sources[1]!.errors = ['401 with key k3y&s3cret<42>: check GRAFANA_TOKEN'];
+    const { ctx } = harness({ report, secrets: ['k3y&s3cret<42>'] });
+
+    await createSlackChannel({ webhook: slack.url }).deliver(ctx);
+
+    const body = slack.received[0]!.body;
+    expect(body).toContain('401 with key ***: check GRAFANA_TOKEN');
+    expect(body).not.toContain('k3y');
+  });
+
   it('waits as long as Retry-After says after a 429, then succeeds', async () => {
     const { ctx, sleeps } = harness();
     slack.answer({ status: 429, headers: { 'retry-after': '7' }, body: 'rate_limited' });
