@@ -65,6 +65,16 @@ describe('actionlint', () => {
     expect(await lintWorkflow(workflowForAction(action))).toEqual([]);
   });
 
+  it('the workflow shown in RUN-EVERY-MORNING.md for other repositories has no problems', async () => {
+    const blocks = [...read('.github/RUN-EVERY-MORNING.md').matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+      (m) => m[1]!,
+    );
+    const examples = blocks.filter((b) => /^jobs:/m.test(b));
+
+    expect(examples).toHaveLength(1);
+    expect(await lintWorkflow(examples[0]!)).toEqual([]);
+  });
+
   it('reports problems in a broken workflow, so the checks above can fail', async () => {
     const broken = [
       'on:',
@@ -161,7 +171,7 @@ describe('daily-report.yml', () => {
     expect(node?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
     const ci = order.findIndex((s) => /^npm ci\b/.test(s));
     const send = order.findIndex(
-      (s) => s.includes('args=(report --send)') && s.includes('npx --no-install scrumops'),
+      (s) => s.includes('args=(report --send --out out)') && s.includes('npx --no-install scrumops'),
     );
     expect(ci).toBeGreaterThan(order.indexOf(node!.uses!));
     expect(send).toBeGreaterThan(ci);
@@ -245,11 +255,11 @@ describe('the scripts pass inputs as arguments, never as code', () => {
   )!.run!;
 
   it.each<[string, Record<string, string>, string[]]>([
-    ['a scheduled run (no inputs)', {}, ['report', '--send']],
+    ['a scheduled run (no inputs)', {}, ['report', '--send', '--out', 'out']],
     [
       'a scheduled run (empty inputs)',
       { REPORT_AT: '', REPORT_STACKS: '', REPORT_DRY_RUN: '' },
-      ['report', '--send'],
+      ['report', '--send', '--out', 'out'],
     ],
     [
       'a manual dry run for two stacks',
@@ -257,6 +267,8 @@ describe('the scripts pass inputs as arguments, never as code', () => {
       [
         'report',
         '--send',
+        '--out',
+        'out',
         '--at',
         '2026-11-26',
         '--stack',
@@ -274,6 +286,8 @@ describe('the scripts pass inputs as arguments, never as code', () => {
       [
         'report',
         '--send',
+        '--out',
+        'out',
         '--at',
         '2026-11-26T08:00:00Z; touch pwned',
         ...hostile.split(' ').flatMap((id) => ['--stack', id]),
