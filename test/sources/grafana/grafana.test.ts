@@ -9,6 +9,7 @@ import type {
   EventQuery,
   QueryGroup,
   QueryMember,
+  Series,
   SourceContext,
   SourcePlan,
 } from '../../../src/sources/types';
@@ -112,8 +113,7 @@ async function fetchWith(p: SourcePlan, config: Partial<GrafanaSourceConfig> = {
   return { result, waits, requests: grafana.requests };
 }
 
-const byStack = (series: { stackId: string; metricId: string }[]) =>
-  new Map(series.map((s) => [`${s.stackId}/${s.metricId}`, s]));
+const byStack = (series: Series[]) => new Map(series.map((s) => [`${s.stackId}/${s.metricId}`, s]));
 
 describe('grafana source: metrics through /api/ds/query', () => {
   it('asks for many refIds in one request and turns the frames into series at our step', async () => {
