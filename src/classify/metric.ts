@@ -14,7 +14,7 @@ import type { TimeWindow, ReportWindows } from '../plan/windows';
 import { formatChange, formatClock, formatValue } from '../report/format';
 import type { ChartData, Episode, MetricReport, Verdict } from '../report/types';
 import type { Point } from '../sources/types';
-import { aggregate, madToSigma, median, robustSpread } from './stats';
+import { aggregate, median, robustSpread } from './stats';
 
 export interface MetricInput {
   spec: MetricSpec;
@@ -90,84 +90,85 @@ function isBetter(delta: number, direction: MetricSpec['direction']): boolean {
 
 interface Profile {
   bucketMs: number;
+  /** Today's mean per bucket, for the chart. */
   current: (number | null)[];
+  /** Per time-of-day bucket: the baseline's median, and how far from it a value must be to count as outside. */
   mid: (number | null)[];
-  /** Half-width of the band per bucket: how far from `mid` a bucket must be to count as outside. */
   reach: (number | null)[];
-  spread: (number | null)[];
 }
 
-/** The baseline's picture of the day: per time-of-day bucket, its median and how far it usually strays. */
+/**
+ * The baseline's picture of the day: every baseline point falls in a time-of-day bucket (its offset from
+ * its window's start); per bucket, the median of those points and their robust spread, which holds both
+ * the scatter inside the bucket and from day to day.
+ */
 function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: number): Profile {
   const { current } = input.windows;
   const t = input.spec.thresholds;
   const bucketMs = Math.max(step, 15 * minute);
   const count = Math.ceil((current.end - current.start) / bucketMs);
-  const today = bucketMeans(cut(input.points, current), current, bucketMs, count);
-  const days = baselineWindows.map((w) => bucketMeans(cut(input.points, w), w, bucketMs, count));
-
-  const mid: (number | null)[] = [];
-  const ownSpread: (number | null)[] = [];
-  const residuals: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const xs = days.map((d) => d[i]).filter((v): v is number => v !== null && v !== undefined);
-    if (xs.length < Math.min(3, baselineWindows.length)) {
-      mid.push(null);
-      ownSpread.push(null);
-      continue;
+  const pooled: number[][] = Array.from({ length: count }, () => []);
+  const daysSeen: Set<number>[] = Array.from({ length: count }, () => new Set());
+  baselineWindows.forEach((w, day) => {
+    for (const [time, v] of cut(input.points, w)) {
+      if (v === null || !Number.isFinite(v)) continue;
+      const i = Math.floor((time - w.start) / bucketMs);
+      if (i < 0 || i >= count) continue;
+      pooled[i]!.push(v);
+      daysSeen[i]!.add(day);
     }
-    const m = median(xs);
-    mid.push(m);
-    ownSpread.push(robustSpread(xs, m));
-    for (const x of xs) residuals.push(Math.abs(x - m));
-  }
-  // Seven values per bucket make a shaky spread; the day-to-day scatter pooled over all buckets steadies it.
-  const pooled = residuals.length > 0 ? madToSigma * median(residuals) : 0;
-  const spread = mid.map((m, i) =>
-    m === null ? null : Math.max(ownSpread[i]!, pooled, relativeSpreadFloor * Math.abs(m), 1e-12),
-  );
+  });
+  const needDays = Math.min(3, baselineWindows.length);
+  const mid = pooled.map((xs, i) => (daysSeen[i]!.size >= needDays ? median(xs) : null));
+  const spread = pooled.map((xs, i) => {
+    const m = mid[i];
+    return m === null || m === undefined ? null : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), 1e-12);
+  });
   const reach = spread.map((s, i) =>
     s === null ? null : Math.max(t.episodeScore * s, t.episodeMinChange * Math.abs(mid[i]!)),
   );
-  return { bucketMs, current: today, mid, reach, spread };
+  return { bucketMs, current: bucketMeans(cut(input.points, current), current, bucketMs, count), mid, reach };
 }
 
-/** Sustained stretches outside the band in the bad direction. */
-function findEpisodes(input: MetricInput, profile: Profile): Episode[] {
+/**
+ * Sustained stretches outside the band, in the bad direction, at the points' own resolution. One point
+ * back inside does not end a stretch (noise); a stretch shorter than `episodeMinMinutes` is a blip.
+ */
+function findEpisodes(input: MetricInput, profile: Profile, step: number): Episode[] {
   const { current } = input.windows;
-  const minBuckets = Math.max(1, Math.ceil((input.spec.thresholds.episodeMinMinutes * minute) / profile.bucketMs));
-  const outside = profile.current.map((v, i) => {
-    const m = profile.mid[i];
-    const reach = profile.reach[i];
-    if (v === null || v === undefined || m === null || m === undefined || reach === null || reach === undefined) {
-      return false;
-    }
-    return Math.abs(v - m) >= reach && isWorse(v - m, input.spec.direction);
-  });
+  const minMs = input.spec.thresholds.episodeMinMinutes * minute;
   const episodes: Episode[] = [];
-  let runStart = -1;
-  for (let i = 0; i <= outside.length; i++) {
-    if (i < outside.length && outside[i]) {
-      if (runStart < 0) runStart = i;
-      continue;
-    }
-    if (runStart >= 0 && i - runStart >= minBuckets) {
-      let peakIndex = runStart;
-      for (let j = runStart; j < i; j++) {
-        const dj = Math.abs(profile.current[j]! - profile.mid[j]!);
-        if (dj > Math.abs(profile.current[peakIndex]! - profile.mid[peakIndex]!)) peakIndex = j;
-      }
-      const start = current.start + runStart * profile.bucketMs;
-      const end = Math.min(current.end, current.start + i * profile.bucketMs);
+  let run: { first: number; last: number; peak: number; usual: number } | undefined;
+  let insideSince = 0;
+  const close = () => {
+    if (run && run.last + step - run.first >= minMs) {
       episodes.push({
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        peak: profile.current[peakIndex]!,
-        usual: profile.mid[peakIndex] ?? null,
+        start: new Date(run.first).toISOString(),
+        end: new Date(Math.min(current.end, run.last + step)).toISOString(),
+        peak: run.peak,
+        usual: run.usual,
       });
     }
-    runStart = -1;
+    run = undefined;
+  };
+  for (const [time, v] of cut(input.points, current)) {
+    if (v === null || !Number.isFinite(v)) continue;
+    const i = Math.floor((time - current.start) / profile.bucketMs);
+    const m = profile.mid[i];
+    const reach = profile.reach[i];
+    const outside =
+      m !== null && m !== undefined && reach !== null && reach !== undefined &&
+      Math.abs(v - m) >= reach && isWorse(v - m, input.spec.direction);
+    if (outside) {
+      insideSince = 0;
+      if (!run) run = { first: time, last: time, peak: v, usual: m };
+      run.last = time;
+      if (Math.abs(v - m) > Math.abs(run.peak - run.usual)) [run.peak, run.usual] = [v, m];
+    } else if (run && ++insideSince > 1) {
+      close();
+    }
   }
+  close();
   return episodes;
 }
 
@@ -198,19 +199,19 @@ export function classifyMetric(input: MetricInput): MetricReport {
   const { spec, windows, timezone } = input;
   const t = spec.thresholds;
   const step = input.stepMs ?? inferStep(input.points);
-  const expected = Math.max(1, Math.round((windows.current.end - windows.current.start) / step));
+  // Expected points: what this series usually delivers in a window (sensors and sparse metrics report
+  // irregularly), falling back to the window length over the step when there is no history.
+  const counted = windows.baselines.map((w) => ({ w, vs: values(cut(input.points, w)) }));
+  const usualCount = median(counted.map((c) => c.vs.length).filter((n) => n > 0));
+  const expected = Math.max(1, Number.isNaN(usualCount) ? Math.round((windows.current.end - windows.current.start) / step) : usualCount);
   const todayPoints = cut(input.points, windows.current);
   const todayValues = values(todayPoints);
   const coverageRatio = todayValues.length / expected;
   const coverage = Math.min(1, coverageRatio);
   const current = todayValues.length > 0 ? aggregate(todayValues, spec.aggregation, coverageRatio) : null;
 
-  const usable = windows.baselines
-    .map((w) => ({ w, vs: values(cut(input.points, w)) }))
-    .filter(({ w, vs }) => vs.length / Math.max(1, Math.round((w.end - w.start) / step)) >= t.minCoverage);
-  const baselineAggs = usable.map(({ w, vs }) =>
-    aggregate(vs, spec.aggregation, vs.length / Math.max(1, Math.round((w.end - w.start) / step))),
-  );
+  const usable = counted.filter(({ vs }) => vs.length / expected >= t.minCoverage);
+  const baselineAggs = usable.map(({ vs }) => aggregate(vs, spec.aggregation, vs.length / expected));
   const baseline = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change = current !== null && baseline !== null && baseline !== 0 ? (current - baseline) / Math.abs(baseline) : null;
   const dailySpread =
@@ -282,16 +283,24 @@ export function classifyMetric(input: MetricInput): MetricReport {
   const delta = current! - baseline!;
   const far = score !== null && Math.abs(score) >= t.score && (change === null || Math.abs(change) >= t.minChange);
   const sloNote = slo ? `, ${sloText(slo, spec.unit)}` : '';
-  if (far && isWorse(delta, spec.direction)) return result('bad', 'baseline', `${versus()}${sloNote}`, [], chart);
-
-  const episodes = findEpisodes(input, profile);
-  if (episodes.length > 0) {
-    const worst = episodes.reduce((a, b) => (Math.abs(b.peak - (b.usual ?? 0)) > Math.abs(a.peak - (a.usual ?? 0)) ? b : a));
-    const span = `${formatClock(Date.parse(worst.start), timezone)}–${formatClock(Date.parse(worst.end), timezone)}`;
+  const episodes = findEpisodes(input, profile, step);
+  const worst = episodes.reduce<Episode | undefined>(
+    (a, b) => (a && Math.abs(a.peak - (a.usual ?? 0)) >= Math.abs(b.peak - (b.usual ?? 0)) ? a : b),
+    undefined,
+  );
+  const clock = (iso: string) => formatClock(Date.parse(iso), timezone);
+  if (far && isWorse(delta, spec.direction)) {
+    const since = episodes[0] ? `, outside the usual band ${episodes[0].end === new Date(windows.current.end).toISOString() ? `since ${clock(episodes[0].start)}` : `${clock(episodes[0].start)}–${clock(episodes[0].end)}`}` : '';
+    return result('bad', 'baseline', `${versus()}${sloNote}${since}`, episodes, chart);
+  }
+  if (worst) {
     const ratio = worst.usual ? worst.peak / worst.usual : null;
-    const howFar = ratio !== null && ratio > 0 && Number.isFinite(ratio) ? `, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${Math.round(ratio * 100)}% of`} usual ${fmt(worst.usual)}` : ` vs usual ${fmt(worst.usual)}`;
+    const howFar =
+      ratio !== null && ratio > 0 && Number.isFinite(ratio)
+        ? `, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${Math.round(ratio * 100)}% of`} usual ${fmt(worst.usual)}`
+        : ` vs usual ${fmt(worst.usual)}`;
     const more = episodes.length > 1 ? ` (+${episodes.length - 1} more)` : '';
-    return result('bad', 'episode', `${spec.label} ${span} at ${fmt(worst.peak)}${howFar}${more}`, episodes, chart);
+    return result('bad', 'episode', `${spec.label} ${clock(worst.start)}–${clock(worst.end)} at ${fmt(worst.peak)}${howFar}${more}`, episodes, chart);
   }
   if (far && isBetter(delta, spec.direction)) return result('good', 'baseline', `${versus()} — better`, [], chart);
   return result('normal', 'baseline', versus(), [], chart);

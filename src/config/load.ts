@@ -59,7 +59,11 @@ export function parseConfig(text: string, path: string, env: Record<string, stri
   const substituted = substituteEnv(raw, '', env, problems, warnings, secrets);
 
   const parsed = configSchema.safeParse(substituted);
-  if (!parsed.success) problems.push(...parsed.error.issues.map(formatIssue));
+  if (!parsed.success) {
+    // A missing ${VAR} is already said; the empty value it leaves behind need not be said again.
+    const unset = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+    problems.push(...parsed.error.issues.filter((i) => !unset.has(formatPath(i.path))).map(formatIssue));
+  }
   if (problems.length > 0 || !parsed.success) throw configError(path, problems);
 
   const config = resolveConfig(parsed.data, path, problems);

@@ -8,31 +8,36 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors';
 import type { FileSourceConfig } from '../../config/schema';
 import type { MetricSource, Point, Series, SourceContext, SourceEvent, SourcePlan, SourceResult } from '../types';
-import { parseCsv, parseJson } from './parse';
+import { parseCsv, parseEventsCsv, parseJson } from './parse';
 
 export function createFileSource(config: FileSourceConfig, ctx: SourceContext): MetricSource {
   const dir = resolve(ctx.configDir, config.dir);
   const cache = new Map<string, Point[]>();
 
-  const read = (query: string): Point[] => {
+  const locate = (query: string) => {
     const path = resolve(dir, query);
     const shown = join(config.dir, query);
     if (relative(dir, path).startsWith('..') || isAbsolute(relative(dir, path))) {
       throw new UsageError(`source "${config.id}": "${query}" is outside its dir ${config.dir}`);
     }
-    let points = cache.get(path);
-    if (!points) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new UsageError(`source "${config.id}": cannot read ${shown} (${code === 'ENOENT' ? 'no such file' : code})`);
-      }
-      points = query.toLowerCase().endsWith('.json') ? parseJson(text, shown) : parseCsv(text, shown, config.timezone);
-      cache.set(path, points);
+    try {
+      return { text: readFileSync(path, 'utf8'), path, shown };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(`source "${config.id}": cannot read ${shown} (${code === 'ENOENT' ? 'no such file' : code})`);
     }
+  };
+  const read = (query: string): Point[] => {
+    const cached = cache.get(query);
+    if (cached) return cached;
+    const { text, shown } = locate(query);
+    const points = query.toLowerCase().endsWith('.json') ? parseJson(text, shown) : parseCsv(text, shown, config.timezone);
+    cache.set(query, points);
     return points;
+  };
+  const readEvents = (query: string) => {
+    const { text, shown } = locate(query);
+    return parseEventsCsv(text, shown, config.timezone);
   };
 
   return {
@@ -40,7 +45,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     fetch(plan: SourcePlan): Promise<SourceResult> {
       const loaded = plan.groups.flatMap((g) => g.members.map((m) => ({ member: m, points: read(m.query) })));
       const events = plan.events.flatMap((q): SourceEvent[] =>
-        read(q.query).map(([at]) => ({ stackId: q.stackId, kind: q.kind, at, title: q.kind })),
+        readEvents(q.query).map(({ at, title }) => ({ stackId: q.stackId, kind: q.kind, at, title: title || q.kind })),
       );
       const shift = config.align === 'now' ? alignShift(loaded.map((l) => l.points), ctx.reportTime) : 0;
       const series: Series[] = loaded.map(({ member, points }) => ({

@@ -84,3 +84,24 @@ function finish(points: Point[], file: string): Point[] {
   if (points.length === 0) throw new UsageError(`${file}: holds no data rows`);
   return points.sort((a, b) => a[0] - b[0]);
 }
+
+/** Events recorded as CSV `timestamp,title` (a `value` column is read as the title when there is no title). */
+export function parseEventsCsv(text: string, file: string, timezone: string): { at: number; title: string }[] {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').replace(/^\uFEFF/, '').split(',').map((h) => h.trim().toLowerCase());
+  const tsCol = header.indexOf('timestamp');
+  const titleCol = header.includes('title') ? header.indexOf('title') : header.indexOf('value');
+  if (tsCol < 0) throw new UsageError(`${file}:1: expected a header "timestamp,title", found "${lines[0] ?? ''}"`);
+  const events: { at: number; title: string }[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    const at = parseTimestamp(cells[tsCol] ?? '', timezone);
+    if (at === undefined) throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+    // The title is the rest of the line: titles may hold commas.
+    const title = titleCol >= 0 ? cells.slice(titleCol).join(',').trim() : '';
+    events.push({ at, title });
+  }
+  return events;
+}

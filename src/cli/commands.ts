@@ -1,0 +1,166 @@
+/**
+ * The CLI's commands as plain functions of plain options; main.ts only parses arguments and maps
+ * errors to exit codes. Everything with a clock, the environment or the terminal is passed in here.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load';
+import type { ResolvedConfig } from '../config/types';
+import { channelsFor, deliverAll } from '../deliver';
+import { ConfigError, redact, UsageError } from '../errors';
+import type { Logger } from '../logger';
+import { sleep } from '../net/retry';
+import { generateReports } from '../pipeline';
+import { latestReportTime, parseReportTime, reportTimesBetween } from '../plan/windows';
+import { renderText } from '../render/text';
+import type { Report, Verdict } from '../report/types';
+import { fileFormats, writeReportFiles, type FileFormat } from './files';
+
+export const exitCodes = { ok: 0, runtime: 1, usage: 2, failOn: 3 } as const;
+
+export interface CliEnv {
+  env: Record<string, string | undefined>;
+  now: () => number;
+  logger: Logger;
+  stdout: (text: string) => void;
+  cwd: string;
+}
+
+const defaultConfigPath = 'config/scrumops.yaml';
+
+export function readConfig(path: string | undefined, cli: CliEnv): ResolvedConfig {
+  if (path === undefined && !existsSync(resolve(cli.cwd, defaultConfigPath))) {
+    throw new ConfigError(
+      `no config at ${defaultConfigPath}: copy config/scrumops.example.yaml there, pass --config FILE, or try the demo with \`npx scrumops report --config config/demo.yaml\``,
+    );
+  }
+  const config = loadConfig(resolve(cli.cwd, path ?? defaultConfigPath), cli.env);
+  for (const w of config.warnings) cli.logger.warn(w);
+  return config;
+}
+
+function runDeps(cli: CliEnv) {
+  return { logger: cli.logger, now: cli.now, sleep, random: Math.random };
+}
+
+export function parseFormats(text: string | undefined, fallback: readonly FileFormat[]): FileFormat[] {
+  if (text === undefined) return [...fallback];
+  const formats = text.split(',').map((f) => f.trim()).filter(Boolean);
+  const bad = formats.filter((f) => !(fileFormats as readonly string[]).includes(f));
+  if (bad.length > 0 || formats.length === 0) {
+    throw new UsageError(`--format "${text}": expected a comma-separated list of ${fileFormats.join(', ')}`);
+  }
+  return formats as FileFormat[];
+}
+
+function failOnHeld(reports: readonly Report[], failOn: Verdict | undefined): boolean {
+  if (!failOn) return false;
+  return reports.some((r) => r.stacks.some((s) => s.verdict === failOn));
+}
+
+export interface ReportOptions {
+  config?: string;
+  at?: string;
+  stack: string[];
+  out?: string;
+  format?: string;
+  send: boolean;
+  dryRun: boolean;
+  failOn?: 'bad' | 'unknown';
+}
+
+export async function reportCommand(options: ReportOptions, cli: CliEnv): Promise<number> {
+  const t0 = cli.now();
+  const config = readConfig(options.config, cli);
+  const at = options.at !== undefined ? parseReportTime(options.at, config.report) : latestReportTime(config.report, cli.now());
+  const formats = parseFormats(options.format, config.delivery.files?.formats ?? fileFormats);
+  const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
+  cli.logger.info(`plan: ${config.stacks.length} stacks, report time ${new Date(at).toISOString()}`);
+
+  const { reports, allSourcesFailed } = await generateReports(
+    config,
+    { times: [at], stackIds: options.stack, generatedAt: cli.now() },
+    runDeps(cli),
+  );
+  const report = reports[0]!;
+  const written = await writeReportFiles(report, outDir, formats);
+  cli.logger.info(`files: ${written.length} written to ${outDir} in ${((cli.now() - t0) / 1000).toFixed(1)} s`);
+  cli.stdout(renderText(report, { detail: false }));
+
+  let deliveryFailed = false;
+  if (options.send || options.dryRun) {
+    const channels = channelsFor(config.delivery);
+    if (channels.length === 0) cli.logger.info('deliver: no channels configured');
+    const results = await deliverAll(channels, {
+      report,
+      outDir,
+      dryRun: options.dryRun,
+      env: cli.env,
+      ...runDeps(cli),
+      secrets: config.secrets,
+    });
+    for (const r of results) {
+      const line = r.status === 'failed' ? `deliver: ${r.channel} FAILED: ${r.error}` : `deliver: ${r.channel} ${r.status}: ${r.detail}`;
+      if (r.status === 'failed') cli.logger.warn(redact(line, config.secrets));
+      else cli.logger.info(redact(line, config.secrets));
+    }
+    deliveryFailed = results.some((r) => r.status === 'failed');
+  }
+  if (allSourcesFailed) {
+    cli.logger.warn('every source failed: the report holds only unknown verdicts');
+    return exitCodes.runtime;
+  }
+  if (deliveryFailed) return exitCodes.runtime;
+  return failOnHeld(reports, options.failOn) ? exitCodes.failOn : exitCodes.ok;
+}
+
+export interface BacktestOptions {
+  config?: string;
+  from: string;
+  to: string;
+  every: string;
+  format: 'json' | 'table';
+  stack: string[];
+  failOn?: 'bad' | 'unknown';
+}
+
+export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Promise<number> {
+  const config = readConfig(options.config, cli);
+  const from = parseReportTime(options.from, config.report);
+  const to = parseReportTime(options.to, config.report);
+  if (to < from) throw new UsageError(`--to ${options.to} is before --from ${options.from}`);
+  const times = reportTimesBetween(from, to, options.every, config.report);
+  cli.logger.info(`plan: ${times.length} report times, ${config.stacks.length} stacks`);
+  const { reports, allSourcesFailed } = await generateReports(
+    config,
+    { times, stackIds: options.stack, generatedAt: cli.now() },
+    runDeps(cli),
+  );
+  if (options.format === 'json') {
+    cli.stdout(`${JSON.stringify({ runs: reports })}\n`);
+  } else {
+    cli.stdout(backtestTable(reports));
+  }
+  if (allSourcesFailed) return exitCodes.runtime;
+  return failOnHeld(reports, options.failOn) ? exitCodes.failOn : exitCodes.ok;
+}
+
+/** One row per report time, one column per stack: a verdict history a person can scan. */
+export function backtestTable(reports: readonly Report[]): string {
+  const ids = reports[0]?.stacks.map((s) => s.id) ?? [];
+  const widths = ids.map((id) => Math.max(id.length, 7));
+  const row = (first: string, cells: string[]) => [first.padEnd(20), ...cells.map((c, i) => c.padEnd(widths[i]!))].join('  ').trimEnd();
+  const lines = [row('report time (UTC)', ids)];
+  for (const r of reports) lines.push(row(r.window.end.slice(0, 16).replace('T', ' '), r.stacks.map((s) => s.verdict)));
+  const totals = { good: 0, normal: 0, bad: 0, unknown: 0 };
+  for (const r of reports) for (const s of r.stacks) totals[s.verdict] += 1;
+  lines.push('', `${reports.length} runs: ${totals.bad} bad, ${totals.good} good, ${totals.normal} normal, ${totals.unknown} unknown`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function validateCommand(options: { config?: string }, cli: CliEnv): number {
+  const config = readConfig(options.config, cli);
+  const metrics = config.stacks.reduce((n, s) => n + s.metrics.length, 0);
+  cli.stdout(`${config.path}: ok — ${config.sources.length} sources, ${config.stacks.length} stacks, ${metrics} metrics\n`);
+  return exitCodes.ok;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/** The `scrumops` bin: parse arguments, call one command function, map errors to exit codes. */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, UsageError } from '../errors';
+import { backtestCommand, exitCodes, reportCommand, validateCommand, type CliEnv } from './commands';
+import { stderrLogger, type Verbosity } from './logger';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
+const { version } = require('../../package.json') as { version: string };
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').filter(Boolean)];
+
+function cliEnv(verbosity: Verbosity): CliEnv {
+  return {
+    env: process.env,
+    now: () => Date.now(),
+    logger: stderrLogger(verbosity),
+    stdout: (text) => process.stdout.write(text),
+    cwd: process.cwd(),
+  };
+}
+
+function verbosityOf(opts: { quiet?: boolean; verbose?: boolean }): Verbosity {
+  return opts.verbose ? 'verbose' : opts.quiet ? 'quiet' : 'normal';
+}
+
+export function buildProgram(run: (action: (verbosity: Verbosity) => Promise<number>, verbosity: Verbosity) => void): Command {
+  const program = new Command('scrumops')
+    .description('Daily health report for the post-standup scrum-ops review: good, normal, bad or unknown per stack.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('--config <file>', 'config file (YAML or JSON)', undefined)
+      .option('--stack <id>', 'only this stack (repeatable, or comma-separated)', collect, [])
+      .option('--quiet', 'only warnings and errors on stderr')
+      .option('--verbose', 'debug detail and stack traces on stderr');
+
+  common(program.command('report').description("build today's report, write files, optionally deliver"))
+    .option('--at <time>', 'report time: ISO instant, or YYYY-MM-DD at report.at (default: the latest report.at not in the future)')
+    .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
+    .option('--format <list>', 'files to write: html,md,json,txt')
+    .option('--send', 'deliver through the configured channels')
+    .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
+    .addOption(new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']))
+    .action((opts: Record<string, unknown>) => {
+      const verbosity = verbosityOf(opts);
+      run(
+        () =>
+          reportCommand(
+            {
+              config: opts.config as string | undefined,
+              at: opts.at as string | undefined,
+              stack: opts.stack as string[],
+              out: opts.out as string | undefined,
+              format: opts.format as string | undefined,
+              send: opts.send === true,
+              dryRun: opts.dryRun === true,
+              failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+            },
+            cliEnv(verbosity),
+          ),
+        verbosity,
+      );
+    });
+
+  common(program.command('backtest').description('classify at every report time from --from through --to, fetching once'))
+    .requiredOption('--from <date>', 'first report time (date or ISO instant)')
+    .requiredOption('--to <date>', 'last report time, inclusive')
+    .option('--every <duration>', 'step between report times', '1d')
+    .addOption(new Option('--format <format>', 'output on stdout').choices(['json', 'table']).default('table'))
+    .addOption(new Option('--fail-on <state>', 'exit 3 when any run has a stack in this state').choices(['bad', 'unknown']))
+    .action((opts: Record<string, unknown>) => {
+      const verbosity = verbosityOf(opts);
+      run(
+        () =>
+          backtestCommand(
+            {
+              config: opts.config as string | undefined,
+              from: opts.from as string,
+              to: opts.to as string,
+              every: opts.every as string,
+              format: opts.format as 'json' | 'table',
+              stack: opts.stack as string[],
+              failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+            },
+            cliEnv(verbosity),
+          ),
+        verbosity,
+      );
+    });
+
+  program
+    .command('validate')
+    .description('check a config and print every problem with its path; exit 2 if any')
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--verbose', 'stack traces on errors')
+    .action((opts: { config?: string; verbose?: boolean }) => {
+      const verbosity = verbosityOf(opts);
+      run(() => Promise.resolve(validateCommand({ config: opts.config }, cliEnv(verbosity))), verbosity);
+    });
+  return program;
+}
+
+/** Error → one readable line on stderr and an exit code; the stack trace only with --verbose. */
+export function exitCodeFor(error: unknown, verbosity: Verbosity, write: (text: string) => void): number {
+  if (error instanceof ConfigError) {
+    write(`scrumops: ${error.message}\n`);
+    return exitCodes.usage;
+  }
+  if (error instanceof UsageError) {
+    write(`scrumops: ${error.message}\n`);
+    return exitCodes.usage;
+  }
+  const err = error as Error;
+  write(`scrumops: ${err.message ?? String(error)}\n`);
+  if (verbosity === 'verbose' && err.stack) write(`${err.stack}\n`);
+  else write('(run with --verbose for details)\n');
+  return exitCodes.runtime;
+}
+
+function main(argv: string[]): void {
+  const program = buildProgram((action, verbosity) => {
+    Promise.resolve()
+      .then(() => action(verbosity))
+      .then((code) => {
+        process.exitCode = code;
+      })
+      .catch((error: unknown) => {
+        process.exitCode = exitCodeFor(error, verbosity, (t) => process.stderr.write(t));
+      });
+  });
+  try {
+    program.parse(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; a usage mistake has already been printed.
+      process.exitCode = error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+      return;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) main(process.argv);
