@@ -3,9 +3,9 @@
  *
  * Datadog sends on every answer `X-RateLimit-Limit` (requests per period), `-Period` (seconds),
  * `-Remaining` (left in this period), `-Reset` (seconds until the period restarts) and `-Name` (which
- * limit; several endpoints can share one). A request is only started while `remaining` exceeds the
- * requests already in flight; otherwise we wait for the reset, or give up when that is past the
- * deadline rather than earn a 429.
+ * limit; several endpoints can share one). Each request reserves one unit of what remains when it
+ * starts; once nothing remains we wait for the reset, or give up when that is past the deadline,
+ * rather than earn a 429.
  */
 
 export interface RateLimitDeps {
@@ -78,8 +78,8 @@ export class RateLimitBudget {
   }
 
   /**
-   * Wait until a request for `operation` may start, and count it in flight. Returns the release
-   * function to call when its answer (or failure) is in.
+   * Wait until a request for `operation` may start, and reserve one unit of the budget for it.
+   * Returns the release function to call once its answer (or failure) is in.
    */
   async acquire(operation: string, deadline: number, signal?: AbortSignal): Promise<() => void> {
     for (;;) {
@@ -89,8 +89,9 @@ export class RateLimitBudget {
         s.remaining = undefined;
         s.resetAt = undefined;
       }
-      if (s.remaining === undefined || s.remaining - s.inFlight > 0) {
+      if (s.remaining === undefined || s.remaining > 0) {
         s.inFlight++;
+        if (s.remaining !== undefined) s.remaining--;
         let released = false;
         return () => {
           if (released) return;
@@ -117,7 +118,8 @@ export class RateLimitBudget {
     if (h.name) this.names.set(operation, h.name);
     if (h.remaining !== undefined) {
       const s = this.state(operation);
-      s.remaining = h.remaining;
+      // Called before this request is released: the others still in flight will spend budget too.
+      s.remaining = h.remaining - Math.max(0, s.inFlight - 1);
       s.resetAt = h.resetMs !== undefined ? this.deps.now() + h.resetMs : (h.periodMs ?? 0) + this.deps.now();
     }
     return h;

@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../src/config/load';
 import type { DatadogSourceConfig } from '../../../src/config/schema';
 import { silentLogger } from '../../../src/logger';
+import { generateReports } from '../../../src/pipeline';
 import { createDatadogSource } from '../../../src/sources/datadog';
 import { sourceRegistry } from '../../../src/sources/registry';
 import type { EventQuery, QueryGroup, SourceContext, SourcePlan } from '../../../src/sources/types';
 import { FakeDatadog, apiKey, appKey, parseQuery, valueAt } from './fake-datadog';
+import { configText, recordFleet, reportTime } from './recorded-fleet';
 
 const minute = 60_000;
 const day = 86_400_000;
@@ -458,5 +464,60 @@ describe('datadog source: events', () => {
 describe('datadog source: registration', () => {
   it('is registered under its config type', () => {
     expect(sourceRegistry.datadog).toBe(createDatadogSource);
+  });
+});
+
+// In this file rather than its own: loading the official client takes jest ~8 s per test file.
+describe('datadog source: end to end through the pipeline', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scrumops-dd-e2e-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function report(text: string) {
+    const config = parseConfig(text, join(dir, 'scrumops.json'), { DD_API_KEY: apiKey, DD_APP_KEY: appKey });
+    const { reports } = await generateReports(
+      config,
+      { times: [reportTime], generatedAt: reportTime },
+      { logger: silentLogger, now: () => reportTime, sleep: () => Promise.resolve(), random: () => 0.5 },
+    );
+    return reports[0]!;
+  }
+
+  it('gives the same report through type: datadog as through type: file on the same data', async () => {
+    recordFleet(dir, fake);
+
+    const viaFiles = await report(
+      configText(
+        { type: 'file', dir, timezone: 'UTC' },
+        (m) => `{{service}}/${m}.json`,
+        (stack) => `${stack}/deployments.csv`,
+      ),
+    );
+    const viaDatadog = await report(
+      configText(
+        { type: 'datadog', url, apiKey: '${DD_API_KEY}', appKey: '${DD_APP_KEY}' },
+        (m) => `avg:scrumops.${m}{env:demo,service:{{service}}}`,
+        (stack) => `source:deploy service:${stack}`,
+      ),
+    );
+
+    expect(viaDatadog.sources).toEqual([
+      { id: 'data', type: 'datadog', status: 'ok', requests: 2, retries: 0, errors: [] },
+    ]);
+    expect(fake.metricRequests()).toHaveLength(1);
+    // Not trivially uniform: bad (a shift and an episode), good, an unknown metric, deployments.
+    expect(viaFiles.summary).toMatchObject({ bad: 2, good: 1 });
+    expect(viaFiles.stacks.find((s) => s.id === 'auth')?.metrics.find((m) => m.id === 'cpu')?.verdict).toBe(
+      'unknown',
+    );
+    expect(viaFiles.stacks.find((s) => s.id === 'checkout')?.events.deployments?.last14d).toBe(14);
+    expect(viaDatadog.summary).toEqual(viaFiles.summary);
+    expect(viaDatadog.stacks).toEqual(viaFiles.stacks);
   });
 });

@@ -84,6 +84,11 @@ export class FakeDatadog {
   events: FakeEvent[] = [];
   /** Rate-limit headers on every answer; `remaining` counts down per request. */
   rate = { limit: 1000, period: 10, remaining: 1000, reset: 10 };
+  /**
+   * Recorded points to serve instead of `valueAt` (metric name, tag value or scope → points). The
+   * answer's `times` is then the union of their timestamps, as Datadog's is.
+   */
+  seriesData?: (metric: string, group: string) => [number, number | null][] | undefined;
   /** Series the fake refuses to compute: a query mentioning one of these answers 400. */
   badMetrics = new Set<string>();
   private server?: Server;
@@ -171,6 +176,7 @@ export class FakeDatadog {
     ).data.attributes;
     const bad = a.queries.find((q) => [...this.badMetrics].some((m) => q.query.includes(m)));
     if (bad) return { status: 400, json: { errors: [`Error parsing query: ${bad.query}`] } };
+    if (this.seriesData) return this.recordedTimeseries(a);
     const step = this.widen(a.interval ?? 60_000, a.from, a.to);
     const times: number[] = [];
     for (let t = Math.ceil(a.from / step) * step; t < a.to; t += step) times.push(t);
@@ -191,6 +197,29 @@ export class FakeDatadog {
         body.data.attributes.values.push(times.map((t) => valueAt(p.metric, g.key, t, step)));
       }
     });
+    return { status: 200, json: body };
+  }
+
+  private recordedTimeseries(a: { from: number; to: number; queries: { query: string }[] }): Reply {
+    const found: { tags: string[]; index: number; points: Map<number, number | null> }[] = [];
+    for (const [index, q] of a.queries.entries()) {
+      const p = parseQuery(q.query);
+      const groups = p.by
+        ? p.values.map((v) => ({ tags: [`${p.by}:${v}`], key: v }))
+        : [{ tags: [], key: p.scope }];
+      for (const g of groups) {
+        const points = (this.seriesData?.(p.metric, g.key) ?? []).filter(([t]) => t >= a.from && t < a.to);
+        if (points.length > 0) found.push({ tags: g.tags, index, points: new Map(points) });
+      }
+    }
+    const times = [...new Set(found.flatMap((f) => [...f.points.keys()]))].sort((x, y) => x - y);
+    const body = clone(v2Fixture) as {
+      data: { attributes: { series: unknown[]; times: number[]; values: (number | null)[][] } };
+    };
+    const unit = clone(v1Fixture.series[0]?.unit);
+    body.data.attributes.times = times;
+    body.data.attributes.series = found.map((f) => ({ group_tags: f.tags, query_index: f.index, unit }));
+    body.data.attributes.values = found.map((f) => times.map((t) => f.points.get(t) ?? null));
     return { status: 200, json: body };
   }
 
