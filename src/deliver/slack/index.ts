@@ -68,6 +68,14 @@ function secretsFor(webhook: string, ctx: DeliveryContext): string[] {
   return secrets;
 }
 
+function safeProtocol(url: string): string {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return '';
+  }
+}
+
 export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel {
   const name = 'slack';
   const policy = config.retry ?? defaultRetryPolicy;
@@ -86,6 +94,13 @@ export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel 
       });
       const body = JSON.stringify(payload);
       const what = `${payload.blocks.length} blocks, ${report.summary.bad} bad stacks first (${body.length} bytes)`;
+
+      if (!/^https?:$/.test(safeProtocol(config.webhook))) {
+        // A deterministic mistake: retrying would not help. (The config schema also checks this.)
+        const error = 'the Slack webhook is not an http(s) URL; check delivery.slack.webhook';
+        ctx.logger.warn(`slack: ${error}`);
+        return { channel: name, status: 'failed', error };
+      }
 
       if (ctx.dryRun) {
         const detail = `would post to the Slack webhook: ${what} — "${payload.text}"`;

@@ -60,10 +60,11 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** `<url|label>` for http(s) URLs only; anything else becomes the plain label. */
+/** `<url|label>` for http(s) URLs; anything else becomes the plain label. */
 export function slackLink(url: string | undefined, label: string): string {
   const text = escapeMrkdwn(label).replace(/\|/g, '¦');
-  if (!url || !/^https?:\/\/[^\s]+$/i.test(url)) return text;
+  // Only http(s), and not so long that clipping the text would have to cut the link in half.
+  if (!url || url.length > 1000 || !/^https?:\/\/[^\s]+$/i.test(url)) return text;
   const href = escapeMrkdwn(url).replace(/\|/g, '%7C');
   return `<${href}|${text}>`;
 }

@@ -264,7 +264,7 @@ describe('createSlackChannel', () => {
           Promise.resolve({
             webhook: `hooks.slack.com/services/${token}`,
             replies: [],
-            error: /Failed to parse URL from \*\*\*/,
+            error: /^the Slack webhook is not an http\(s\) URL; check delivery.slack.webhook$/,
           }),
       ],
     ])('%s', async (_, setup) => {
