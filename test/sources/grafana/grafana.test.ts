@@ -172,6 +172,29 @@ describe('grafana source: metrics through /api/ds/query', () => {
     expect(first[1]).toBeCloseTo(7 * latency('checkout', first[0]), 10);
   });
 
+  it('costs 8 query requests and 2 annotation requests for a 50-stack fleet with 3 templates over 8 days', async () => {
+    const known = Object.keys(services);
+    const ids = Array.from({ length: 50 }, (_, i) => `stack-${i}`);
+    const stacks = Object.fromEntries(ids.map((id, i) => [id, { service: known[i] ?? `service-${i}` }]));
+    const groups = [
+      group(latencyTemplate, 'latency_avg', stacks),
+      group('max(http_latency_seconds{service="{{service}}"})', 'latency_max', stacks),
+      group('min(http_latency_seconds{service="{{service}}"})', 'latency_min', stacks),
+    ];
+    const events: EventQuery[] = ids.flatMap((id) => [
+      { stackId: id, kind: 'deployments' as const, query: `deploy,service:${id}` },
+      { stackId: id, kind: 'alerts' as const, query: `alert,service:${id}` },
+    ]);
+
+    const { result, requests } = await fetchWith(plan(groups, events));
+
+    expect(result.health).toMatchObject({ status: 'ok', requests: 10, retries: 0 });
+    expect(requests.filter((r) => r.path === '/api/ds/query')).toHaveLength(8);
+    expect(requests.filter((r) => r.path === '/api/annotations')).toHaveLength(2);
+    expect(result.series).toHaveLength(150);
+    expect(result.series.filter((s) => s.points.length > 0)).toHaveLength(9);
+  });
+
   it('fails only the query whose refId carries an error inside a 400', async () => {
     const g = group(latencyTemplate, 'latency', {
       checkout: { service: 'checkout' },
@@ -291,7 +314,7 @@ describe('grafana source: metrics through /api/ds/query', () => {
       },
     );
 
-    expect(requests).toHaveLength(2);
+    expect(requests.length).toBeGreaterThanOrEqual(1); // the second may time out before the server reads it
     expect(result.health).toMatchObject({ status: 'failed', requests: 2, retries: 1 });
     expect(result.failures[0]!.error).toMatch(
       /^source "graf": no answer within 50 ms \(POST \/api\/ds\/query/,

@@ -145,8 +145,9 @@ describe('prometheus source failure modes', () => {
   it('times out a server that never answers, retrying once', async () => {
     const { result, requests } = await run(() => 'hang', { config: { timeoutMs: 50, maxAttempts: 2 } });
 
-    expect(requests).toHaveLength(2);
-    expect(result.health).toMatchObject({ status: 'failed', retries: 1 });
+    // The server may not have read the second request before the client gave up on it.
+    expect(requests.length).toBeGreaterThanOrEqual(1);
+    expect(result.health).toMatchObject({ status: 'failed', requests: 2, retries: 1 });
     expect(result.failures[0]!.error).toMatch(
       /no answer within 50 ms \(POST \/api\/v1\/query_range at http:\/\/127\.0\.0\.1:\d+\)/,
     );

@@ -124,6 +124,33 @@ describe('prometheus source on a real Prometheus', () => {
     });
   });
 
+  it('costs one request per template for a 50-stack fleet with 3 templates over 8 days', async () => {
+    const known = Object.keys(services);
+    const stacks = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`stack-${i}`, { service: known[i] ?? `service-${i}` }]),
+    );
+    const groups = [
+      group(latencyTemplate, 'latency_avg', stacks),
+      group('max(http_latency_seconds{service="{{service}}"}) by (env)', 'latency_max', stacks),
+      group('quantile(0.5, http_latency_seconds{service="{{service}}"})', 'latency_p50', stacks),
+    ];
+
+    const result = await source().fetch(plan(groups), signal());
+
+    expect(result.health).toMatchObject({ status: 'ok', requests: 3, retries: 0 });
+    expect(result.series).toHaveLength(150);
+    const withData = result.series
+      .filter((s) => s.points.length > 0)
+      .map((s) => `${s.stackId}/${s.metricId}`);
+    expect(withData.sort()).toEqual(
+      ['stack-0', 'stack-1', 'stack-2', 'stack-3'].flatMap((id) => [
+        `${id}/latency_avg`,
+        `${id}/latency_max`,
+        `${id}/latency_p50`,
+      ]),
+    );
+  });
+
   it('asks once per distinct query when stacks differ in more than one var, and still gets the right values', async () => {
     const template = 'avg(http_latency_seconds{env="{{env}}",service="{{service}}"})';
     const g = group(template, 'latency', {
