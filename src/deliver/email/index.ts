@@ -104,9 +104,11 @@ function mailOptions(
   };
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
+
+const retriesText = (n: number) => plural(n, 'retry', 'retries');
 
 export function createEmailChannel(
   config: EmailDeliveryConfig,
@@ -204,8 +206,7 @@ export function createEmailChannel(
       const reason =
         error instanceof PendingRecipients
           ? 'still deferred'
-          : describeSmtpError(error) +
-            (outcome.retries ? ` (after ${plural(outcome.retries, 'retry')})` : '');
+          : describeSmtpError(error) + (outcome.retries ? ` (after ${retriesText(outcome.retries)})` : '');
       for (const address of pending) outcome.failed.push({ address, reason });
     }
     return outcome;
@@ -245,12 +246,19 @@ export function createEmailChannel(
           .filter((o) => o.delivered.length)
           .map(
             (o) =>
-              `${o.message.label} (${plural(o.message.report.stacks.length, 'stack')}) to ${o.delivered.join(', ')}${o.retries ? ` after ${plural(o.retries, 'retry')}` : ''}`,
+              `${o.message.label} (${plural(o.message.report.stacks.length, 'stack')}) to ${o.delivered.join(', ')}${o.retries ? ` after ${retriesText(o.retries)}` : ''}`,
           );
-        const failed = outcomes.flatMap((o) => o.failed.map((f) => ({ ...f, label: o.message.label })));
-        if (failed.length) {
+        // One entry per message and reason: "cto@x, leads@x (whole report: 554 …)".
+        const groups = new Map<string, string[]>();
+        for (const o of outcomes) {
+          for (const f of o.failed) {
+            const key = `${o.message.label}: ${f.reason}`;
+            groups.set(key, [...(groups.get(key) ?? []), f.address]);
+          }
+        }
+        if (groups.size) {
           const error =
-            `failed for ${failed.map((f) => `${f.address} (${f.label}: ${f.reason})`).join(', ')}` +
+            `failed for ${[...groups].map(([why, addresses]) => `${addresses.join(', ')} (${why})`).join('; ')}` +
             (sentLines.length ? `; sent ${sentLines.join('; ')}` : '') +
             ` via ${via}`;
           ctx.logger.warn(scrub(`email: ${error}`));

@@ -214,7 +214,13 @@ function normalList(stacks: StackReport[]): string {
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   const lines = [...groups.entries()].map(([team, members]) => {
-    const names = members.map((s) => stackName(s)).join(' · ');
+    // Short names never break across lines; long ones may, so a phone never scrolls sideways.
+    const names = members
+      .map((s) => {
+        const link = stackName(s, 'text-decoration:none');
+        return (s.name || s.id).length <= 32 ? `<span style="white-space:nowrap">${link}</span>` : link;
+      })
+      .join(' · ');
     return `<div style="margin-bottom:4px">${team ? `<b>${escapeHtml(team)}</b>: ` : groups.size > 1 ? '<b>no team</b>: ' : ''}${names}</div>`;
   });
   return lines.join('');

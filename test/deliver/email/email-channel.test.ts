@@ -53,7 +53,9 @@ describe('email channel against a real SMTP server', () => {
 
   it('sends the whole report to `to` and each team only its own stacks', async () => {
     const { ctx } = context(report);
-    const config = emailConfig(server, { teams: { ...emailConfig(server).teams, nobody: ['ghost@example.com'] } });
+    const config = emailConfig(server, {
+      teams: { ...emailConfig(server).teams, nobody: ['ghost@example.com'] },
+    });
 
     const result = await createEmailChannel(config, { retry: fastRetry }).deliver(ctx);
 
@@ -64,9 +66,15 @@ describe('email channel against a real SMTP server', () => {
       ['discovery@example.com'],
     ]);
     const [all, payments, discovery] = server.messages.map((m) => m.parsed);
-    expect(all!.subject).toBe('[scrum-ops] Payments & friends — daily health 2026-11-26 — 2 bad · 1 good · 4 normal · 1 unknown');
-    expect(payments!.subject).toBe('[scrum-ops] Payments & friends — daily health 2026-11-26 — 2 bad · 0 good · 1 normal');
-    expect(discovery!.subject).toBe('[scrum-ops] Payments & friends — daily health 2026-11-26 — 0 bad · 1 good · 1 normal');
+    expect(all!.subject).toBe(
+      '[scrum-ops] Payments & friends — daily health 2026-11-26 — 2 bad · 1 good · 4 normal · 1 unknown',
+    );
+    expect(payments!.subject).toBe(
+      '[scrum-ops] Payments & friends — daily health 2026-11-26 — 2 bad · 0 good · 1 normal',
+    );
+    expect(discovery!.subject).toBe(
+      '[scrum-ops] Payments & friends — daily health 2026-11-26 — 0 bad · 1 good · 1 normal',
+    );
     expect(payments!.html).toContain('Checkout');
     expect(payments!.html).toContain('Accounts');
     expect(payments!.html).not.toContain('Search');
@@ -74,7 +82,9 @@ describe('email channel against a real SMTP server', () => {
     expect(discovery!.html).toContain('Search');
     expect(discovery!.html).not.toContain('Checkout');
     expect(all!.html).toContain('Reporting');
-    expect(result.status === 'sent' && result.detail).toMatch(/nothing for team nobody \(no stacks in this report\)/);
+    expect(result.status === 'sent' && result.detail).toMatch(
+      /nothing for team nobody \(no stacks in this report\)/,
+    );
     expect(server.rcptLog).not.toContain('ghost@example.com');
   });
 
@@ -103,7 +113,9 @@ describe('email channel against a real SMTP server', () => {
       expect(part!.contentType).toBe('image/png');
       expect(part!.contentDisposition).toBe('inline');
       expect(part!.related).toBe(true);
-      expect(part!.content.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(part!.content.subarray(0, 8)).toEqual(
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      );
     }
     expect(parsed.attachments).toHaveLength(cids.length);
   });
@@ -112,7 +124,9 @@ describe('email channel against a real SMTP server', () => {
     server.failData(451, '4.3.0 Try again later');
     const { ctx, sleep } = context(report);
 
-    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(ctx);
+    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(
+      ctx,
+    );
 
     expect(result).toMatchObject({ status: 'sent' });
     expect(result.status === 'sent' && result.detail).toContain('after 1 retry');
@@ -126,7 +140,9 @@ describe('email channel against a real SMTP server', () => {
     server.rejectRecipient('cto@example.com', 450, '4.2.1 Mailbox busy');
     const { ctx } = context(report);
 
-    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(ctx);
+    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(
+      ctx,
+    );
 
     expect(result).toMatchObject({ status: 'sent' });
     expect(server.messages.map((m) => m.to)).toEqual([['leads@example.com'], ['cto@example.com']]);
@@ -155,10 +171,14 @@ describe('email channel against a real SMTP server', () => {
     server.rejectRecipient('cto@example.com', 550, '5.1.1 No such user');
     const { ctx, sleep } = context(report);
 
-    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(ctx);
+    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(
+      ctx,
+    );
 
     expect(result.status).toBe('failed');
-    expect(result.status === 'failed' && result.error).toMatch(/^failed for cto@example.com \(whole report: 550 5\.1\.1 No such user\)/);
+    expect(result.status === 'failed' && result.error).toMatch(
+      /^failed for cto@example.com \(whole report: 550 5\.1\.1 No such user\)/,
+    );
     expect(server.messages.map((m) => m.to)).toEqual([['leads@example.com']]);
     expect(sleep).not.toHaveBeenCalled();
   });
@@ -175,7 +195,12 @@ describe('email channel when the server is unreachable or the login is wrong', (
 
     expect(result.status).toBe('failed');
     const error = result.status === 'failed' ? result.error : '';
-    for (const address of ['leads@example.com', 'cto@example.com', 'payments@example.com', 'discovery@example.com']) {
+    for (const address of [
+      'leads@example.com',
+      'cto@example.com',
+      'payments@example.com',
+      'discovery@example.com',
+    ]) {
       expect(error).toContain(address);
     }
     expect(error).toContain('connection refused (ECONNREFUSED) (after 2 retries)');
@@ -187,10 +212,13 @@ describe('email channel when the server is unreachable or the login is wrong', (
     const silent = await silentServer();
     const { ctx, sleep } = context(sampleReport());
     try {
-      const result = await createEmailChannel(emailConfig({ url: `smtp://127.0.0.1:${silent.port}` }, { teams: {} }), {
-        retry: { ...fastRetry, maxAttempts: 2 },
-        timeouts: { greetingMs: 150, connectionMs: 150 },
-      }).deliver(ctx);
+      const result = await createEmailChannel(
+        emailConfig({ url: `smtp://127.0.0.1:${silent.port}` }, { teams: {} }),
+        {
+          retry: { ...fastRetry, maxAttempts: 2 },
+          timeouts: { greetingMs: 150, connectionMs: 150 },
+        },
+      ).deliver(ctx);
 
       expect(result.status).toBe('failed');
       expect(result.status === 'failed' && result.error).toMatch(/timed out/i);
@@ -242,7 +270,11 @@ describe('email channel dry run', () => {
     expect(detail).toContain('nothing sent');
     expect(detail).toContain('whole report (8 stacks) to leads@example.com, cto@example.com');
     expect(detail).toContain('team payments (3 stacks) to payments@example.com');
-    expect(readdirSync(outDir).sort()).toEqual(['email-all.eml', 'email-team-discovery.eml', 'email-team-payments.eml']);
+    expect(readdirSync(outDir).sort()).toEqual([
+      'email-all.eml',
+      'email-team-discovery.eml',
+      'email-team-payments.eml',
+    ]);
     const eml = readFileSync(path.join(outDir, 'email-team-payments.eml'));
     expect(eml.toString('latin1')).toContain('\r\n');
     const parsed = await simpleParser(eml, { keepCidLinks: true });
@@ -261,7 +293,8 @@ describe('filterReport', () => {
 
     expect(payments.stacks.every((s) => s.team === 'payments')).toBe(true);
     expect(payments.stacks.length).toBeGreaterThan(2);
-    const sum = payments.summary.bad + payments.summary.good + payments.summary.normal + payments.summary.unknown;
+    const sum =
+      payments.summary.bad + payments.summary.good + payments.summary.normal + payments.summary.unknown;
     expect(sum).toBe(payments.stacks.length);
     expect(payments.summary.bad).toBe(payments.stacks.filter((s) => s.verdict === 'bad').length);
     expect(report.stacks).toHaveLength(50);

@@ -1,0 +1,169 @@
+/**
+ * The HTML in real headless Chromium: no sideways scrolling on a phone or a desktop, every chart
+ * loads, and hostile report strings stay text (no script runs, no element is created from them).
+ * Screenshots land in out/screenshots/ for a person to look at.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { renderHtml } from '../../../src/render/html';
+import { hostile, sampleReport } from '../../fixtures/sample-report';
+import { launchBrowser } from '../../support/browser';
+
+const screenshots = path.resolve(__dirname, '../../../out/screenshots');
+
+const viewports = [
+  { name: 'phone', width: 375, height: 812 },
+  { name: 'desktop', width: 1200, height: 900 },
+] as const;
+
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface PageFindings {
+  scrollWidth: number;
+  innerWidth: number;
+  images: { src: string; complete: boolean; naturalWidth: number }[];
+  pwned: unknown;
+  scripts: number;
+  handlers: string[];
+  unsafeLinks: string[];
+  text: string;
+  dialogs: string[];
+  errors: string[];
+}
+
+// In-page code as strings: the project compiles without the DOM library, and these run in Chromium.
+const allImagesSettled = '[...document.images].every((img) => img.complete)';
+const collectFindings = `(() => ({
+  scrollWidth: document.documentElement.scrollWidth,
+  innerWidth: window.innerWidth,
+  images: [...document.images].map((img) => ({
+    src: img.src.slice(0, 40),
+    complete: img.complete,
+    naturalWidth: img.naturalWidth,
+  })),
+  pwned: window.__pwned,
+  scripts: document.querySelectorAll('script').length,
+  handlers: [...document.querySelectorAll('*')].flatMap((el) =>
+    [...el.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => el.tagName + ' ' + a.name),
+  ),
+  unsafeLinks: [...document.querySelectorAll('a[href]')].map((a) => a.href).filter((href) => !/^https?:\\/\\//i.test(href)),
+  text: document.body.innerText,
+}))()`;
+
+/** Load the HTML with JavaScript on (so an injected script would run) and collect what a test checks. */
+async function open(
+  html: string,
+  viewport: { width: number; height: number },
+): Promise<{ page: Page; findings: PageFindings }> {
+  const page = await browser.newPage({ viewport, javaScriptEnabled: true });
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.setContent(html, { waitUntil: 'load' });
+  await page.waitForFunction(allImagesSettled);
+  const found = await page.evaluate<Omit<PageFindings, 'dialogs' | 'errors'>>(collectFindings);
+  return { page, findings: { ...found, dialogs, errors } };
+}
+
+/** Open, collect findings, screenshot, close: one page load per document and viewport. */
+async function inspect(
+  html: string,
+  viewport: (typeof viewports)[number],
+  file: string,
+): Promise<PageFindings> {
+  const { page, findings } = await open(html, viewport);
+  try {
+    await page.screenshot({ path: path.join(screenshots, file), fullPage: true });
+  } finally {
+    await page.close();
+  }
+  return findings;
+}
+
+describe('report.html (inline images) in Chromium', () => {
+  const seen = new Map<string, PageFindings>();
+
+  beforeAll(async () => {
+    const { html } = await renderHtml(sampleReport(), { images: 'inline' });
+    for (const viewport of viewports) {
+      seen.set(viewport.name, await inspect(html, viewport, `report-${viewport.name}.png`));
+    }
+  });
+
+  it.each(viewports)(
+    'fits a $name screen ($width px) without sideways scrolling, every chart loaded',
+    (viewport) => {
+      const findings = seen.get(viewport.name)!;
+
+      expect(findings.scrollWidth).toBeLessThanOrEqual(findings.innerWidth);
+      expect(findings.images.length).toBe(8);
+      for (const image of findings.images) {
+        expect(image).toMatchObject({ complete: true });
+        expect(image.naturalWidth).toBe(560);
+      }
+    },
+  );
+
+  it.each(viewports)(
+    'keeps hostile strings as text on $name: nothing runs, nothing is created',
+    (viewport) => {
+      const findings = seen.get(viewport.name)!;
+
+      expect(findings.pwned).toBeUndefined();
+      expect(findings.dialogs).toEqual([]);
+      expect(findings.errors).toEqual([]);
+      expect(findings.scripts).toBe(0);
+      expect(findings.handlers).toEqual([]);
+      expect(findings.unsafeLinks).toEqual([]);
+      // The strings are there, shown as the text they are.
+      expect(findings.text).toContain(hostile.stackName);
+      expect(findings.text).toContain(hostile.metricLabel);
+      expect(findings.text).toContain(hostile.eventTitle);
+      expect(findings.text).toContain(hostile.alertTitle);
+      expect(findings.text).toContain(hostile.reason);
+    },
+  );
+});
+
+describe('the 50-stack email (cid images) in Chromium', () => {
+  const seen = new Map<string, PageFindings>();
+  let attachments = 0;
+
+  beforeAll(async () => {
+    const { html, images } = await renderHtml(sampleReport({ stacks: 50 }), { images: 'cid' });
+    attachments = images.length;
+    // Do what a mail client does: resolve each cid: to the attached part.
+    const byCid = new Map(images.map((i) => [i.cid, i.content]));
+    const resolved = html.replace(/src="cid:([^"]+)"/g, (_m, cid: string) => {
+      const content = byCid.get(cid);
+      return content ? `src="data:image/png;base64,${content.toString('base64')}"` : 'src="missing:"';
+    });
+    for (const viewport of viewports) {
+      seen.set(viewport.name, await inspect(resolved, viewport, `email-50-stacks-${viewport.name}.png`));
+    }
+  });
+
+  it.each(viewports)('fits a $name screen and every cid: picture resolves to its attachment', (viewport) => {
+    const findings = seen.get(viewport.name)!;
+
+    expect(findings.scrollWidth).toBeLessThanOrEqual(findings.innerWidth);
+    expect(attachments).toBeGreaterThan(10);
+    expect(findings.images.length).toBe(attachments);
+    expect(findings.images.filter((i) => i.naturalWidth === 0)).toEqual([]);
+    expect(findings.text).toContain('Within the usual range — 39 normal');
+  });
+});

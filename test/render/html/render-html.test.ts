@@ -1,0 +1,253 @@
+import mjml2html from 'mjml';
+import { buildDocument } from '../../../src/render/html/document';
+import { escapeHtml, renderHtml, safeHref } from '../../../src/render/html';
+import { fill } from '../../../src/render/html/template';
+import type { Report } from '../../../src/report/types';
+import { filterReport } from '../../../src/deliver/email';
+import { sampleReport } from '../../fixtures/sample-report';
+
+/** Gmail clips a message whose HTML passes ~102 KB. */
+const gmailClip = 102 * 1024;
+
+/** Every attribute of every real tag (escaped text such as `&lt;img onerror` is not a tag). */
+function attributes(html: string): { tag: string; name: string; value: string }[] {
+  const out: { tag: string; name: string; value: string }[] = [];
+  for (const tag of html.matchAll(
+    /<([a-zA-Z][\w:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*\/?>/g,
+  )) {
+    for (const attr of tag[2]!.matchAll(/([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
+      out.push({
+        tag: tag[1]!.toLowerCase(),
+        name: attr[1]!.toLowerCase(),
+        value: attr[2] ?? attr[3] ?? attr[4] ?? '',
+      });
+    }
+  }
+  return out;
+}
+
+const hrefs = (html: string) =>
+  attributes(html)
+    .filter((a) => a.name === 'href')
+    .map((a) => a.value);
+
+describe('MJML templates', () => {
+  it.each<[string, Report]>([
+    ['the sample', sampleReport()],
+    ['a 50-stack fleet', sampleReport({ stacks: 50 })],
+    ['one team', filterReport(sampleReport(), 'payments')],
+    ['a day with everything bad', sampleReport({ stacks: 12, allVerdict: 'bad' })],
+    [
+      'a report with no stacks',
+      { ...sampleReport(), stacks: [], summary: { good: 0, normal: 0, bad: 0, unknown: 0 } },
+    ],
+  ])('compile with strict validation for %s', async (_name, report) => {
+    const mjml = buildDocument(report, { detailLimit: 99, chart: () => null });
+
+    const result = await mjml2html(mjml, { validationLevel: 'strict', fonts: {} });
+
+    expect(result.errors).toEqual([]);
+    expect(result.html).toContain('<!doctype html>');
+  });
+
+  it('refuse a placeholder without a value, and never expand one inside a value', () => {
+    expect(() => fill('<p>{{missing}}</p>', {})).toThrow('no value for {{missing}}');
+    expect(fill('<p>{{a}}</p><p>{{{b}}}</p>', { a: '{{b}} <i>', b: '<b>x</b>' })).toBe(
+      '<p>{{b}} &lt;i&gt;</p><p><b>x</b></p>',
+    );
+  });
+});
+
+describe('renderHtml for email (cid images)', () => {
+  let html: string;
+  let images: { cid: string; filename: string; content: Buffer }[];
+  const report = sampleReport();
+
+  beforeAll(async () => {
+    ({ html, images } = await renderHtml(report, { images: 'cid', validationLevel: 'strict' }));
+  });
+
+  it('has a header with the date, the window in the report’s zone and the counts', () => {
+    expect(html).toContain('<title>Payments &amp; friends — daily health</title>');
+    expect(html).toContain('Thu 26 Nov 2026');
+    expect(html).toContain('Wed 25 Nov 09:00 – Thu 26 Nov 09:00 (Europe/Berlin)');
+    for (const count of ['2 bad', '1 good', '4 normal', '1 unknown'])
+      expect(html).toContain(`>${count}</span>`);
+  });
+
+  it('shows bad stacks first, then unknown, good and the compact list of normal ones', () => {
+    const order = [
+      'Needs discussion — 2 bad',
+      '>Checkout</a>',
+      'Not enough data to judge — 1 unknown',
+      'Better than usual — 1 good',
+      '>Search</a>',
+      'Within the usual range — 4 normal',
+      'Data completeness',
+    ].map((marker) => html.indexOf(marker));
+
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('gives a bad stack its reasons, metric table, episodes, deployments and alerts in local time', () => {
+    expect(html).toContain('p95 latency 412 ms vs usual 280 ms (+47%, 5.2 MAD), objective ≤ 500 ms');
+    expect(html).toMatch(
+      />412 ms<\/td><td [^>]*>280 ms<\/td><td [^>]*color:#b42318;font-weight:bold">\+47%<\/td>/,
+    );
+    // 13:05–13:50 UTC is 14:05–14:50 in Berlin.
+    expect(html).toContain('Wed 14:05–14:50</span> p95 latency peaked at 930 ms, usual 300 ms (45 min)');
+    expect(html).toContain('Wed 23:30 – Thu 02:15');
+    expect(html).toContain('<b>Deployments</b>: 3 in the window (21 in 14 days)');
+    expect(html).toContain(
+      'Wed 13:58</span> <a href="https://github.com/acme/checkout/releases/tag/v2.31.0">checkout-api v2.31.0</a>',
+    );
+    expect(html).toContain('<b>Alerts</b>: 1 in the window (4 in 14 days)');
+  });
+
+  it('shows episode times in whatever zone the report is in', async () => {
+    const ny = { ...report, window: { ...report.window, timezone: 'America/New_York' } };
+
+    const { html: nyHtml } = await renderHtml(ny, { images: 'cid' });
+
+    expect(nyHtml).toContain('Wed 08:05–08:50</span> p95 latency');
+    expect(nyHtml).toContain('Wed 25 Nov 03:00 – Thu 26 Nov 03:00 (America/New_York)');
+  });
+
+  it('says what an unknown stack is missing', () => {
+    expect(html).toContain('p95 latency: only 12% of expected points in the window (needs 50%)');
+    expect(html).toContain('error rate: 2 of 7 baseline days have data (needs 3)');
+  });
+
+  it('has a footer with data completeness per source and how verdicts are made', () => {
+    expect(html).toContain(
+      'grafana (grafana): <b style="color:#93370d">partial</b>, 3 requests — query C (ledger queue depth): 400 parse error at &lt;char 12&gt;',
+    );
+    expect(html).toContain('dd (datadog): <b style="color:#067647">ok</b>, 4 requests, 1 retry');
+    expect(html).toContain('Metrics with enough data to judge: 21 of 23');
+    expect(html).toContain(
+      'Each metric&#39;s last 24 h against the same hours on the previous 7 days (median and MAD)',
+    );
+  });
+
+  it('refers to every chart by cid: and returns each as a PNG, one per metric of every bad or good stack', () => {
+    const cids = [...html.matchAll(/src="cid:([^"]+)"/g)].map((m) => m[1]);
+    const charted = report.stacks
+      .filter((s) => s.verdict === 'bad' || s.verdict === 'good')
+      .flatMap((s) => s.metrics)
+      .filter((m) => m.chart);
+
+    expect(cids).toHaveLength(charted.length);
+    expect(images.map((i) => i.cid)).toEqual(cids);
+    expect(new Set(images.map((i) => i.filename)).size).toBe(images.length);
+    for (const image of images) expect(image.content.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(html).toContain('alt="p95 latency: 412 ms now, usual 280 ms; unusual Wed 14:05–14:50"');
+  });
+
+  it('renders hostile names, labels, titles and reasons as text', () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(attributes(html).filter((a) => a.name.startsWith('on'))).toEqual([]);
+    expect(attributes(html).filter((a) => a.tag === 'img').length).toBeGreaterThan(0);
+    expect(html).not.toContain('<b>bold</b>');
+    expect(html).toContain('Ledger &lt;script&gt;window.__pwned = &quot;name&quot;&lt;/script&gt;');
+    expect(html).toContain('p99 &lt;img src=x onerror=&quot;window.__pwned=&#39;label&#39;&quot;&gt;');
+    expect(html).toContain('Deploy &lt;script&gt;window.__pwned=&quot;event&quot;&lt;/script&gt; v7');
+    expect(html).toContain('queue depth &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;');
+  });
+
+  it('only ever links http(s) URLs, escaped, and keeps unsafe ones out of every attribute', () => {
+    const links = hrefs(html);
+
+    expect(links.length).toBeGreaterThan(5);
+    for (const href of links) expect(href).toMatch(/^https?:\/\//);
+    expect(html).not.toMatch(/href\s*=\s*["']?\s*javascript:/i);
+    expect(html).toContain(
+      'href="https://app.datadoghq.eu/dashboard/abc-123?tpl_var_service=checkout-api&amp;live=true"',
+    );
+    expect(html).toContain('runbook <span style="color:#98a2b3">(link hidden)</span>');
+    expect(html).toContain('evil &quot;link&quot; <span');
+  });
+});
+
+describe('renderHtml for report.html (inline images)', () => {
+  it('embeds every chart as a data: URI and returns no attachments', async () => {
+    const report = sampleReport();
+
+    const { html, images } = await renderHtml(report, { images: 'inline' });
+
+    expect(images).toEqual([]);
+    expect(html).not.toContain('cid:');
+    const charted = report.stacks
+      .filter((s) => s.verdict === 'bad' || s.verdict === 'good')
+      .flatMap((s) => s.metrics);
+    expect(html.match(/src="data:image\/png;base64,iVBORw0KGgo/g)).toHaveLength(charted.length);
+  });
+});
+
+describe('size: Gmail clips HTML over ~102 KB', () => {
+  it('keeps a 50-stack fleet under 102 KB with every bad and good stack in full', async () => {
+    const report = sampleReport({ stacks: 50 });
+
+    const { html, shortened, images } = await renderHtml(report, { images: 'cid' });
+
+    const size = Buffer.byteLength(html);
+    console.log(
+      `50-stack email HTML: ${size} bytes (${(size / 1024).toFixed(1)} KB), ${images.length} charts`,
+    );
+    expect(size).toBeLessThan(gmailClip);
+    expect(shortened).toBe(0);
+    expect(report.summary.normal).toBeGreaterThan(30);
+    for (const s of report.stacks) expect(html).toContain(escapeHtml(s.name));
+  });
+
+  it('stays under the limit on a day when all 50 stacks are bad, shortening the tail and saying so', async () => {
+    const report = sampleReport({ stacks: 50, allVerdict: 'bad' });
+
+    const { html, shortened, images } = await renderHtml(report, { images: 'cid' });
+
+    expect(Buffer.byteLength(html)).toBeLessThan(gmailClip);
+    expect(shortened).toBeGreaterThan(0);
+    expect(shortened).toBeLessThan(50);
+    expect(html).toContain(`${shortened} more bad stacks in short form to keep this email small`);
+    for (const s of report.stacks) expect(html).toContain(escapeHtml(s.name));
+    // Only the charts of the stacks still shown in full travel as attachments.
+    expect(new Set([...html.matchAll(/src="cid:([^"]+)"/g)].map((m) => m[1]))).toEqual(
+      new Set(images.map((i) => i.cid)),
+    );
+  });
+
+  it('says so when nothing is bad', async () => {
+    const report = sampleReport({ stacks: 3, allVerdict: 'normal' });
+
+    const { html } = await renderHtml(report, { images: 'cid' });
+
+    expect(html).toContain('No stack needs discussion today');
+    expect(html).not.toContain('Needs discussion —');
+  });
+});
+
+describe('escapeHtml and safeHref', () => {
+  it('escapes the five HTML specials and drops control characters', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&\u0000`)).toBe(
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;',
+    );
+  });
+
+  it.each([
+    ['https://grafana.example.com/d/x?a=1&b=2', 'https://grafana.example.com/d/x?a=1&b=2'],
+    ['HTTP://Example.com', 'http://example.com/'],
+    ['javascript:alert(1)', null],
+    ['JavaScript:alert(1)', null],
+    [' javascript:alert(1)', null],
+    ['java\tscript:alert(1)', null],
+    ['https://exa mple.com', null],
+    ['https://example.com/\nx', null],
+    ['data:text/html,<script>alert(1)</script>', null],
+    ['//evil.example.com', null],
+    ['/relative/path', null],
+    ['vbscript:msgbox', null],
+    ['', null],
+  ])('safeHref(%j) is %j', (input, expected) => {
+    expect(safeHref(input)).toBe(expected);
+  });
+});
