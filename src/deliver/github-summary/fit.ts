@@ -46,7 +46,13 @@ function trimStack(stack: StackReport): StackReport {
   return { ...stack, metrics: stack.metrics.filter((m) => m.verdict !== 'normal'), events };
 }
 
-function apply(report: Report, step: Step): FittedSummary {
+interface Attempt extends FittedSummary {
+  /** The rendered report and the note about what was left out, kept apart for a hard cut. */
+  body: string;
+  note: string;
+}
+
+function apply(report: Report, step: Step): Attempt {
   const dropped = report.stacks.filter((s) => step.drop.includes(s.verdict));
   const kept = report.stacks
     .filter((s) => !step.drop.includes(s.verdict))
@@ -61,16 +67,16 @@ function apply(report: Report, step: Step): FittedSummary {
     if (verdict !== 'normal') lines.push(`- **${verdict}**: ${nameList(these)}`);
   }
   if (step.trimBad) omitted.push('normal metrics and event lists of bad stacks');
-  const markdown = renderMarkdown({ ...report, stacks: kept });
-  if (!omitted.length) return { markdown, omitted };
+  const body = renderMarkdown({ ...report, stacks: kept });
   const note = [
+    '',
     `> [!NOTE]`,
     `> Shortened to fit GitHub's 1 MiB job-summary limit: left out the ${omitted.join(', and the ')}. The full report is in the run's artifact (report.md, report.html).`,
     '',
     ...lines,
     '',
-  ];
-  return { markdown: `${markdown}\n${note.join('\n')}`, omitted };
+  ].join('\n');
+  return { markdown: body + note, omitted, body, note };
 }
 
 function bytes(text: string): number {
@@ -94,7 +100,7 @@ function hardCut(markdown: string, budget: number): string {
 export function fitSummary(report: Report, budget: number): FittedSummary {
   const full = renderMarkdown(report);
   if (bytes(full) <= budget) return { markdown: full, omitted: [] };
-  let last: FittedSummary = { markdown: full, omitted: [] };
+  let last: Attempt = { markdown: full, omitted: [], body: full, note: '' };
   let previous = '';
   for (const step of steps) {
     // Skip a step that would leave out nothing more than the one before (rendering is the cost).
@@ -102,7 +108,12 @@ export function fitSummary(report: Report, budget: number): FittedSummary {
     if (key === previous || key === '0/false') continue;
     previous = key;
     last = apply(report, step);
-    if (bytes(last.markdown) <= budget) return last;
+    if (bytes(last.markdown) <= budget) return { markdown: last.markdown, omitted: last.omitted };
   }
-  return { markdown: hardCut(last.markdown, budget), omitted: [...last.omitted, 'the end of the text'] };
+  // Even bad stacks alone are too many: cut the report, but keep the note on what was left out.
+  const note = bytes(last.note) <= budget / 4 ? last.note : '';
+  return {
+    markdown: hardCut(last.body, budget - bytes(note)) + note,
+    omitted: [...last.omitted, 'the end of the text'],
+  };
 }

@@ -224,11 +224,12 @@ describe('createGithubSummaryChannel', () => {
       expect(bytes(summary)).toBeLessThanOrEqual(summaryLimitBytes);
       expect(bytes(summary)).toBeGreaterThan(summaryLimitBytes - 64 * 1024);
       expect(summary).not.toContain('\uFFFD');
-      expect(
-        summary.endsWith(
-          "Cut short to fit GitHub's 1 MiB job-summary limit. The full report is in the run's artifact (report.md, report.html).\n",
-        ),
-      ).toBe(true);
+      expect(summary).toContain(
+        "Cut short to fit GitHub's 1 MiB job-summary limit. The full report is in the run's artifact (report.md, report.html).\n",
+      );
+      // The note on what was left out survives the cut, at the end.
+      expect(summary).toContain('left out the detail of 1 unknown stacks, and the detail of 1 good stacks');
+      expect(summary.endsWith('- **unknown**: Reporting\n- **good**: Search\n')).toBe(true);
       expect(outcome(result)).toContain('the end of the text');
     });
 
