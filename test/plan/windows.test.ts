@@ -18,9 +18,11 @@ const thresholds: Thresholds = {
   episodeMinMinutes: 30,
 };
 
-function settings(
-  over: Partial<ReportSettings> & { baseline?: Partial<ReportSettings['baseline']> } = {},
-): ReportSettings {
+type SettingsOverrides = Partial<Omit<ReportSettings, 'baseline'>> & {
+  baseline?: Partial<ReportSettings['baseline']>;
+};
+
+function settings(over: SettingsOverrides = {}): ReportSettings {
   const { baseline, ...rest } = over;
   return {
     title: 'Test',
