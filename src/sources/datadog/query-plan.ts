@@ -25,7 +25,7 @@ export const maxSeriesPerRequest = 400;
 export const maxValuesPerEventQuery = 50;
 
 /** A tag value we can put in an `IN (…)` list or an `OR` group without quoting. */
-const plainTagValue = /^[A-Za-z0-9_.:/-]+$/;
+const plainTagValue = /^[A-Za-z0-9_./-]+$/;
 const tagKey = /^[A-Za-z0-9_./-]+$/;
 const placeholder = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 const marker = '\u0000';
