@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { renderHtml } from '../../../src/render/html';
+import type { StackReport } from '../../../src/report/types';
 import { hostile, sampleReport } from '../../fixtures/sample-report';
 import { launchBrowser } from '../../support/browser';
 
@@ -165,5 +166,30 @@ describe('the 50-stack email (cid images) in Chromium', () => {
     expect(findings.images.length).toBe(attachments);
     expect(findings.images.filter((i) => i.naturalWidth === 0)).toEqual([]);
     expect(findings.text).toContain('Within the usual range — 39 normal');
+  });
+});
+
+describe('long unbroken strings on a phone', () => {
+  it('wrap instead of pushing the page sideways', async () => {
+    const report = sampleReport();
+    const token = `https://example.com/${'a'.repeat(160)}`;
+    const [checkout, accounts] = report.stacks as [StackReport, StackReport];
+    checkout.reasons = [`${checkout.reasons[0]} ${token}`];
+    checkout.metrics[0]!.label = `latency_${'b'.repeat(90)}`;
+    checkout.events.deployments!.items[0]!.title = token;
+    accounts.name = `accounts-${'c'.repeat(80)}`;
+    const { html } = await renderHtml(report, { images: 'inline' });
+
+    // Control: without the word-break rules the same strings do push the page sideways.
+    const unguarded = html.replace(/word-break:\s*break-word;?/g, '');
+
+    const wrapped = await open(html, viewports[0]);
+    await wrapped.page.close();
+    const overflowing = await open(unguarded, viewports[0]);
+    await overflowing.page.close();
+
+    expect(wrapped.findings.text).toContain('a'.repeat(20));
+    expect(wrapped.findings.scrollWidth).toBeLessThanOrEqual(wrapped.findings.innerWidth);
+    expect(overflowing.findings.scrollWidth).toBeGreaterThan(overflowing.findings.innerWidth);
   });
 });
