@@ -1,5 +1,9 @@
+import { silentLogger } from '../../../src/logger';
+import { createGrafanaSource } from '../../../src/sources/grafana';
+import { createPrometheusSource } from '../../../src/sources/prometheus';
 import { planGroup, rewriteForLabel } from '../../../src/sources/prometheus/promql';
 import { chooseSteps, maxPointsPerSeries, pointCount } from '../../../src/sources/prometheus/step';
+import { createSource, sourceRegistry } from '../../../src/sources/registry';
 import type { QueryGroup } from '../../../src/sources/types';
 
 const values = ['api.v2', 'checkout'];
@@ -134,5 +138,34 @@ describe('chooseSteps', () => {
     expect(steps.firstMs % step).toBe(0);
     expect(steps.firstMs).toBeGreaterThanOrEqual(startMs);
     expect(steps.lastMs).toBeLessThan(startMs + days * day);
+  });
+});
+
+describe('registration', () => {
+  it('registers both adapters under their config types, with the config id as their id', () => {
+    const ctx = {
+      configDir: '/',
+      reportTime: 0,
+      logger: silentLogger,
+      now: () => 0,
+      sleep: () => Promise.resolve(),
+      random: () => 0,
+    };
+
+    expect(sourceRegistry.prometheus).toBe(createPrometheusSource);
+    expect(sourceRegistry.grafana).toBe(createGrafanaSource);
+    expect(createSource({ id: 'p1', type: 'prometheus', url: 'http://127.0.0.1:1' }, ctx).id).toBe('p1');
+    expect(
+      createSource(
+        {
+          id: 'g1',
+          type: 'grafana',
+          url: 'http://127.0.0.1:1',
+          token: 't',
+          datasource: { uid: 'u', type: 'prometheus' },
+        },
+        ctx,
+      ).id,
+    ).toBe('g1');
   });
 });
