@@ -156,9 +156,16 @@ async function fetchPrometheus(
         `source "${config.id}": grouped query rejected, trying the stacks' own queries: ${error.message}`,
       );
       const [first, ...rest] = singles(members);
-      const firstOutcome = await runSingle(first!);
-      if (firstOutcome.failures.length > 0) return failed(members, firstOutcome.failures[0]!.error);
-      return merge([firstOutcome, await runSingles(rest.flatMap((r) => r.members))]);
+      let firstFound: MatrixSeries[];
+      try {
+        firstFound = await queryRange(first!.query);
+      } catch (firstError) {
+        return failed(members, firstError);
+      }
+      return merge([
+        assign(first!.members, firstFound, `the query ${first!.query}`),
+        await runSingles(rest.flatMap((r) => r.members)),
+      ]);
     }
     const byValue = new Map<string, MatrixSeries[]>();
     for (const s of result) {
@@ -174,7 +181,7 @@ async function fetchPrometheus(
     }
     return merge(
       [...request.byValue].map(([value, ms]) =>
-        assign(ms, byValue.get(value) ?? [], `the query for ${request.label}="${value}"`),
+        assign(ms, byValue.get(value) ?? [], `the query ${ms[0]!.query}`),
       ),
     );
   };
@@ -187,7 +194,9 @@ async function fetchPrometheus(
   const errors = distinctErrors(outcome.failures.map((f) => f.error));
   if (plan.events.length > 0) {
     const kinds = [...new Set(plan.events.map((e) => e.kind))].join(' and ');
-    const stacks = [...new Set(plan.events.map((e) => e.stackId))].join(', ');
+    const ids = [...new Set(plan.events.map((e) => e.stackId))];
+    const stacks =
+      ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more stacks`;
     errors.push(
       `source "${config.id}": Prometheus has no events, so ${kinds} for ${stacks} cannot be counted; point events at a grafana or datadog source`,
     );
