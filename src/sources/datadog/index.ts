@@ -22,6 +22,7 @@ import {
   packBatches,
   planEventUnits,
   planMetricUnits,
+  ungroup,
   type MetricUnit,
 } from './query-plan';
 import { DatadogCallError, DatadogSession } from './session';
@@ -153,6 +154,12 @@ async function fetchPlan(
         const mid = Math.ceil(batch.length / 2);
         await runBatch(batch.slice(0, mid));
         await runBatch(batch.slice(mid));
+      } else if (error.kind === 'query' && batch[0]?.groupKey) {
+        // Refused as rewritten (`IN`, `by`): ask for each stack's query as the user wrote it.
+        ctx.logger.debug(
+          `${config.id}: grouped query refused (${error.message}); fetching its queries one by one`,
+        );
+        for (const plain of packBatches(ungroup(batch[0]))) await runBatch(plain);
       } else {
         for (const unit of batch) failUnit(unit, error);
       }

@@ -167,6 +167,17 @@ export function planMetricUnits(groups: readonly QueryGroup[]): MetricUnit[] {
   return units;
 }
 
+/** A grouped unit as the plain queries it stands for: the fallback when Datadog refuses the grouped one. */
+export function ungroup(unit: MetricUnit): MetricUnit[] {
+  const plain = new Map<string, MetricUnit>();
+  for (const { member } of unit.targets) {
+    const u = plain.get(member.query) ?? { query: member.query, targets: [], expectedSeries: 1 };
+    u.targets.push({ member });
+    plain.set(member.query, u);
+  }
+  return [...plain.values()];
+}
+
 /** Pack units into requests: few requests, each within the query and series caps. */
 export function packBatches(units: readonly MetricUnit[]): MetricUnit[][] {
   const batches: MetricUnit[][] = [];

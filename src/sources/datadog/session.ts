@@ -93,7 +93,8 @@ function errorDetail(bodyText: string | undefined): string {
       ? parsed.data.errors.map((e) => (typeof e === 'string' ? e : (e.detail ?? e.title ?? ''))).join('; ')
       : bodyText;
   } catch {
-    detail = bodyText;
+    // A proxy's HTML error page says nothing the status does not.
+    detail = /^\s*</.test(bodyText) ? '' : bodyText;
   }
   detail = detail.replace(/\s+/g, ' ').trim();
   return detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;

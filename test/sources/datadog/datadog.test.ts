@@ -290,6 +290,25 @@ describe('datadog source: rate limits and failures', () => {
     expect(JSON.stringify(result)).not.toContain(apiKey);
   });
 
+  it("honours Retry-After on a 5xx and keeps a proxy's HTML page out of the message", async () => {
+    const { ctx, sleeps } = fakeContext();
+    fake.intercept = () => ({
+      status: 502,
+      headers: { 'retry-after': '2' },
+      raw: '<html><body>Bad gateway</body></html>',
+    });
+
+    const result = await source({ maxAttempts: 2 }, ctx).fetch(
+      plan([group('latency', latency, ['a', 'b'])]),
+      signal(),
+    );
+
+    expect(sleeps).toEqual([2000]);
+    expect(result.failures[0]?.error).toMatch(
+      /failed: Datadog answered 502 Bad Gateway \(gave up after 2 attempts\)$/,
+    );
+  });
+
   it('reports a malformed JSON answer without retrying it', async () => {
     fake.intercept = () => ({ status: 200, raw: '{"data": {"attributes": {"series": [' });
 
@@ -389,6 +408,27 @@ describe('datadog source: rate limits and failures', () => {
     expect(result.series.every((s) => s.points.length > 0)).toBe(true);
     // 1 batch of 3, then halves of 2 and 1, then the 2 alone: bounded by 2·queries.
     expect(fake.metricRequests().length).toBeLessThanOrEqual(5);
+  });
+
+  it('falls back to the plain queries when Datadog refuses the grouped one', async () => {
+    fake.intercept = (req) => {
+      const queries = (req.body as { data: { attributes: { queries: { query: string }[] } } }).data.attributes
+        .queries;
+      return queries.some((q) => q.query.includes(' IN ('))
+        ? { status: 400, json: { errors: ['Error parsing query: IN is not supported'] } }
+        : undefined;
+    };
+
+    const result = await source().fetch(plan([group('latency', latency, ['a', 'b', 'c'])]), signal());
+
+    expect(result.health).toMatchObject({ status: 'ok', requests: 2, errors: [] });
+    const plainQueries = (
+      fake.requests[1]?.body as { data: { attributes: { queries: { query: string }[] } } }
+    ).data.attributes.queries;
+    expect(plainQueries.map((q) => q.query)).toEqual(
+      ['a', 'b', 'c'].map((s) => latency.replace('{{service}}', s)),
+    );
+    expect(result.series.map((s) => s.points.length)).toEqual([1440, 1440, 1440]);
   });
 
   it('ignores DD_SITE, DD_API_KEY and DD_APP_KEY from the environment', async () => {
