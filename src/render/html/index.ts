@@ -28,8 +28,9 @@ export interface RenderHtmlOptions {
   /** Who this copy is for, e.g. "team payments"; shown under the title. */
   audience?: string;
   /**
-   * Largest HTML size in bytes before detailed stacks are shortened (cid mode only; the file has no
-   * limit). Default 95,000: under Gmail's ~102 KB clipping with room for the MIME encoding overhead.
+   * Largest size of the HTML part as it travels (quoted-printable encoded, which adds ~10%) before
+   * detailed stacks are shortened; cid mode only, the file has no limit. Default 100,000 bytes:
+   * under Gmail's ~102 KB clipping.
    */
   sizeBudget?: number;
   /** MJML validation; tests use 'strict'. Default 'soft' so a report always renders. */
@@ -44,7 +45,31 @@ export interface RenderedHtml {
   shortened: number;
 }
 
-export const defaultSizeBudget = 95_000;
+export const defaultSizeBudget = 100_000;
+
+/**
+ * Bytes the HTML takes once quoted-printable encoded for email (RFC 2045: `=XX` for '=' and every
+ * non-ASCII byte, soft line breaks every 76 characters, CRLF line ends): the size a mail client sees.
+ */
+export function quotedPrintableSize(html: string): number {
+  let size = 0;
+  let line = 0;
+  for (const byte of Buffer.from(html, 'utf8')) {
+    if (byte === 0x0a) {
+      size += 2;
+      line = 0;
+      continue;
+    }
+    const width = (byte >= 32 && byte <= 126 && byte !== 61) || byte === 9 ? 1 : 3;
+    if (line + width > 75) {
+      size += 3;
+      line = 0;
+    }
+    size += width;
+    line += width;
+  }
+  return size;
+}
 
 /** Compile MJML to HTML and fold whitespace runs (pure indentation) into one newline. */
 export async function compileMjml(
@@ -156,7 +181,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
     });
     return compileMjml(mjml, options.validationLevel);
   };
-  const size = (html: string) => Buffer.byteLength(html, 'utf8');
+  const size = (html: string) => Math.max(Buffer.byteLength(html, 'utf8'), quotedPrintableSize(html));
 
   let limit = candidates;
   let html = await build(limit);

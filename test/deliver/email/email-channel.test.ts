@@ -120,6 +120,24 @@ describe('email channel against a real SMTP server', () => {
     expect(parsed.attachments).toHaveLength(cids.length);
   });
 
+  it('keeps the HTML part as sent under Gmail’s 102 KB clipping even when all of 50 stacks are bad', async () => {
+    const { ctx } = context(sampleReport({ stacks: 50, allVerdict: 'bad' }));
+
+    const result = await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(
+      ctx,
+    );
+
+    expect(result).toMatchObject({ status: 'sent' });
+    const raw = server.messages[0]!.raw.toString('latin1');
+    const htmlPart =
+      /Content-Type: text\/html[^\r\n]*\r\nContent-Transfer-Encoding: ([^\r\n]+)\r\n\r\n([\s\S]*?)\r\n--/.exec(
+        raw,
+      );
+    expect(htmlPart?.[1]).toBe('quoted-printable');
+    expect(htmlPart![2]!.length).toBeLessThan(102 * 1024);
+    expect(server.messages[0]!.parsed.html).toContain('more bad stacks in short form');
+  });
+
   it('retries a 4xx answer and then succeeds, sleeping through the injected sleep', async () => {
     server.failData(451, '4.3.0 Try again later');
     const { ctx, sleep } = context(report);

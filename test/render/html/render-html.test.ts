@@ -1,6 +1,6 @@
 import mjml2html from 'mjml';
 import { buildDocument } from '../../../src/render/html/document';
-import { escapeHtml, renderHtml, safeHref } from '../../../src/render/html';
+import { escapeHtml, quotedPrintableSize, renderHtml, safeHref } from '../../../src/render/html';
 import { fill } from '../../../src/render/html/template';
 import type { Report } from '../../../src/report/types';
 import { filterReport } from '../../../src/deliver/email';
@@ -191,10 +191,10 @@ describe('size: Gmail clips HTML over ~102 KB', () => {
     const { html, shortened, images } = await renderHtml(report, { images: 'cid' });
 
     const size = Buffer.byteLength(html);
-    console.log(
-      `50-stack email HTML: ${size} bytes (${(size / 1024).toFixed(1)} KB), ${images.length} charts`,
-    );
+    const encoded = quotedPrintableSize(html);
+    console.log(`50-stack email HTML: ${size} bytes, ${encoded} quoted-printable, ${images.length} charts`);
     expect(size).toBeLessThan(gmailClip);
+    expect(encoded).toBeLessThan(gmailClip);
     expect(shortened).toBe(0);
     expect(report.summary.normal).toBeGreaterThan(30);
     for (const s of report.stacks) expect(html).toContain(escapeHtml(s.name));
@@ -206,6 +206,7 @@ describe('size: Gmail clips HTML over ~102 KB', () => {
     const { html, shortened, images } = await renderHtml(report, { images: 'cid' });
 
     expect(Buffer.byteLength(html)).toBeLessThan(gmailClip);
+    expect(quotedPrintableSize(html)).toBeLessThanOrEqual(100_000);
     expect(shortened).toBeGreaterThan(0);
     expect(shortened).toBeLessThan(50);
     expect(html).toContain(`${shortened} more bad stacks in short form to keep this email small`);
@@ -223,6 +224,18 @@ describe('size: Gmail clips HTML over ~102 KB', () => {
 
     expect(html).toContain('No stack needs discussion today');
     expect(html).not.toContain('Needs discussion —');
+  });
+});
+
+describe('quotedPrintableSize', () => {
+  it.each([
+    ['plain ASCII', 'abc', 3],
+    ['an equals sign', 'a=b', 5],
+    ['a non-ASCII character (2 UTF-8 bytes)', 'é', 6],
+    ['a newline (CRLF on the wire)', 'a\nb', 4],
+    ['a soft line break after 75 characters', 'x'.repeat(80), 83],
+  ])('counts %s', (_name, text, expected) => {
+    expect(quotedPrintableSize(text)).toBe(expected);
   });
 });
 
