@@ -16,18 +16,22 @@ function at(epochMs: number, timezone: string): TZDate {
   return new TZDate(epochMs, timezone);
 }
 
+/** A time that did not parse shows as a dash instead of failing the whole report. */
+const invalid = '—';
+
 /** "Thu 26 Nov 2026" */
 export function formatLongDate(epochMs: number, timezone: string): string {
-  return format(at(epochMs, timezone), 'EEE d MMM yyyy');
+  return Number.isFinite(epochMs) ? format(at(epochMs, timezone), 'EEE d MMM yyyy') : invalid;
 }
 
 /** "Wed 13:58" */
 export function formatEventTime(epochMs: number, timezone: string): string {
-  return format(at(epochMs, timezone), 'EEE HH:mm');
+  return Number.isFinite(epochMs) ? format(at(epochMs, timezone), 'EEE HH:mm') : invalid;
 }
 
 /** "Wed 14:05–14:50", or "Wed 23:30 – Thu 01:15" when the range crosses midnight. */
 export function formatTimeRange(startMs: number, endMs: number, timezone: string): string {
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) return invalid;
   const s = at(startMs, timezone);
   const e = at(endMs, timezone);
   if (format(s, 'yyyy-MM-dd') === format(e, 'yyyy-MM-dd'))
@@ -37,6 +41,7 @@ export function formatTimeRange(startMs: number, endMs: number, timezone: string
 
 /** "45 min", "2 h 45 min" */
 export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return invalid;
   const minutes = Math.max(0, Math.round(ms / 60_000));
   if (minutes < 60) return `${minutes} min`;
   const h = Math.floor(minutes / 60);

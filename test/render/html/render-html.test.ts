@@ -114,6 +114,17 @@ describe('renderHtml for email (cid images)', () => {
     expect(nyHtml).toContain('Wed 25 Nov 03:00 – Thu 26 Nov 03:00 (America/New_York)');
   });
 
+  it('shows a dash for a time that does not parse instead of failing the report', async () => {
+    const broken = sampleReport();
+    broken.stacks[0]!.events.deployments!.items[0]!.at = 'not a time';
+    broken.stacks[0]!.metrics[0]!.episodes[0]!.end = '';
+
+    const { html: out } = await renderHtml(broken, { images: 'cid' });
+
+    expect(out).toContain('>—</span> <a href="https://github.com/acme/checkout/releases/tag/v2.31.0">');
+    expect(out).toContain('>—</span> p95 latency peaked at 930 ms, usual 300 ms (—)');
+  });
+
   it('says what an unknown stack is missing', () => {
     expect(html).toContain('p95 latency: only 12% of expected points in the window (needs 50%)');
     expect(html).toContain('error rate: 2 of 7 baseline days have data (needs 3)');
