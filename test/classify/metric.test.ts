@@ -282,6 +282,23 @@ describe('classifyMetric: found by reading the code (expected behaviour; these f
     expect(result.verdict).toBe('normal');
   });
 
+  it('does not say a regression ended when it is still outside the band at the end of the window', () => {
+    // BUG (src/classify/metric.ts, the bad/baseline reason): only episodes[0] is described, so a regression
+    // from 15:00 to the end of the window, broken by a 10-minute dip at 03:00, reads "outside the usual band
+    // 15:00–03:00" — as if it had recovered. The demo's checkout says "14:45–04:15" for the same reason.
+    // Describe the last episode too (or "since" the first when the last one runs to the end), or "+N more".
+    const shape: Shape = (o, day) => {
+      if (day !== 0 || o < 6 * hourMs) return wiggle(0.3)(o, day);
+      return o >= 18 * hourMs && o < 18 * hourMs + 10 * 60_000 ? 0.3 : 0.6;
+    };
+
+    const result = classify(shape);
+
+    expect(result).toMatchObject({ verdict: 'bad', rule: 'baseline' });
+    expect(result.episodes.at(-1)!.end).toBe('2026-11-26T09:00:00.000Z');
+    expect(result.reason).toMatch(/since 15:00|since 03:10|\+1 more/);
+  });
+
   it('is unknown, never normal, when the window has no data and minCoverage is 0', () => {
     // BUG (src/classify/metric.ts classifyMetric): minCoverage 0 passes the coverage rule with no data,
     // then current is null and the verdict falls through to normal ("p95 latency — vs usual 300 ms ()").
