@@ -51,7 +51,7 @@ export async function generateReports(config: ResolvedConfig, options: RunOption
   const stacks = selectStacks(config, options.stackIds);
   const windows = options.times.map((t) => reportWindows(t, config.report));
   const range = fetchRange(windows);
-  const plans = planSources(stacks, range, range.end - eventLookBackMs);
+  const plans = planSources(stacks, range, Math.min(...options.times) - eventLookBackMs);
   const latest = options.times[options.times.length - 1] ?? range.end;
 
   const started = deps.now();

@@ -6,7 +6,7 @@
  *
  * What the last 24 hours show (the report at 09:00 Europe/Berlin):
  *   checkout       bad      p95 latency regressed from 14:30 on (a slow query after a deploy)
- *   payments       bad      a 45-minute error-rate episode in the afternoon; the daily mean barely moves
+ *   payments       bad      a 75-minute error-rate episode in the afternoon; the daily mean barely moves
  *   search         good     error rate fell to a third after a fix deployed the evening before
  *   notifications  unknown  its consumer stopped reporting latency and errors at 11:20
  *   catalog, auth, inventory  normal (inventory has a 10-minute blip that must not alarm)
@@ -78,7 +78,7 @@ for (const [id, { base }] of Object.entries(stacks)) {
     const cpu = Math.min(100, base.cpu * (0.6 + 0.6 * l) * (1 + 0.05 * gauss()));
 
     if (id === 'checkout' && t >= localTime(14, 30)) latency *= 1.55;
-    if (id === 'payments' && t >= localTime(15, 5) && t < localTime(15, 50)) errors *= 4.5;
+    if (id === 'payments' && t >= localTime(15, 5) && t < localTime(16, 20)) errors *= 3.5;
     if (id === 'search' && t >= lastDayStart - 2 * 3600000) errors *= 0.33;
     if (id === 'inventory' && t >= localTime(11, 40) && t < localTime(11, 50)) latency *= 3;
     const stopped = id === 'notifications' && t >= localTime(11, 20);

@@ -14,7 +14,7 @@ import type { TimeWindow, ReportWindows } from '../plan/windows';
 import { formatChange, formatClock, formatValue } from '../report/format';
 import type { ChartData, Episode, MetricReport, Verdict } from '../report/types';
 import type { Point } from '../sources/types';
-import { aggregate, median, robustSpread } from './stats';
+import { aggregate, dailySpread, median, robustSpread } from './stats';
 
 export interface MetricInput {
   spec: MetricSpec;
@@ -95,6 +95,9 @@ interface Profile {
   /** Per time-of-day bucket: the baseline's median, and how far from it a value must be to count as outside. */
   mid: (number | null)[];
   reach: (number | null)[];
+  /** Lowest and highest baseline day's mean per bucket: a value inside that range happened before. */
+  dayLow: (number | null)[];
+  dayHigh: (number | null)[];
 }
 
 /**
@@ -118,17 +121,26 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
       daysSeen[i]!.add(day);
     }
   });
+  const perDay = baselineWindows.map((w) => bucketMeans(cut(input.points, w), w, bucketMs, count));
+  const dayLow = perDay.reduce<(number | null)[]>((lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)), new Array(count).fill(null));
+  const dayHigh = perDay.reduce<(number | null)[]>((hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)), new Array(count).fill(null));
   const needDays = Math.min(3, baselineWindows.length);
+  // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
+  const scale = Math.max(0, ...pooled.flat().map(Math.abs));
+  const floor = Math.max(1e-9, 1e-6 * scale);
   const mid = pooled.map((xs, i) => (daysSeen[i]!.size >= needDays ? median(xs) : null));
   const spread = pooled.map((xs, i) => {
     const m = mid[i];
-    return m === null || m === undefined ? null : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), 1e-12);
+    return m === null || m === undefined ? null : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
   });
   const reach = spread.map((s, i) =>
     s === null ? null : Math.max(t.episodeScore * s, t.episodeMinChange * Math.abs(mid[i]!)),
   );
-  return { bucketMs, current: bucketMeans(cut(input.points, current), current, bucketMs, count), mid, reach };
+  return { bucketMs, current: bucketMeans(cut(input.points, current), current, bucketMs, count), mid, reach, dayLow, dayHigh };
 }
+
+const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /**
  * Sustained stretches outside the band, in the bad direction, at the points' own resolution. One point
@@ -140,6 +152,7 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
   const episodes: Episode[] = [];
   let run: { first: number; last: number; peak: number; usual: number } | undefined;
   let insideSince = 0;
+  let previous = -Infinity;
   const close = () => {
     if (run && run.last + step - run.first >= minMs) {
       episodes.push({
@@ -153,12 +166,18 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
   };
   for (const [time, v] of cut(input.points, current)) {
     if (v === null || !Number.isFinite(v)) continue;
+    // A gap in the data ends a stretch: what happened in between is not known.
+    if (run && time - previous > 2 * step) close();
+    previous = time;
     const i = Math.floor((time - current.start) / profile.bucketMs);
     const m = profile.mid[i];
     const reach = profile.reach[i];
+    // Outside: far from the usual value, and beyond what any baseline day did at this time of day
+    // (so a weekend that looks like last weekend is not an episode).
     const outside =
       m !== null && m !== undefined && reach !== null && reach !== undefined &&
-      Math.abs(v - m) >= reach && isWorse(v - m, input.spec.direction);
+      Math.abs(v - m) >= reach && isWorse(v - m, input.spec.direction) &&
+      (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
     if (outside) {
       insideSince = 0;
       if (!run) run = { first: time, last: time, peak: v, usual: m };
@@ -214,11 +233,13 @@ export function classifyMetric(input: MetricInput): MetricReport {
   const baselineAggs = usable.map(({ vs }) => aggregate(vs, spec.aggregation, vs.length / expected));
   const baseline = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change = current !== null && baseline !== null && baseline !== 0 ? (current - baseline) / Math.abs(baseline) : null;
-  const dailySpread =
+  // The absolute floor keeps float noise on an all-zero baseline from scoring in the thousands.
+  const scale = Math.max(...baselineAggs.map(Math.abs), Math.abs(current ?? 0));
+  const spread =
     baseline === null
       ? null
-      : Math.max(robustSpread(baselineAggs, baseline), relativeSpreadFloor * Math.abs(baseline), 1e-12);
-  const score = current !== null && baseline !== null && dailySpread !== null ? (current - baseline) / dailySpread : null;
+      : Math.max(dailySpread(baselineAggs, baseline), relativeSpreadFloor * Math.abs(baseline), 1e-6 * scale, 1e-9);
+  const score = current !== null && baseline !== null && spread !== null ? (current - baseline) / spread : null;
 
   const base = {
     id: spec.id,
@@ -235,6 +256,7 @@ export function classifyMetric(input: MetricInput): MetricReport {
     score: score === null ? null : Number(score.toFixed(2)),
     coverage: Number(coverage.toFixed(3)),
     baselineWindows: usable.length,
+    baselineValues: baselineAggs.map(round),
     ...(spec.slo ? { slo: spec.slo } : {}),
   };
   const fmt = (v: number | null) => formatValue(v, spec.unit);
@@ -253,7 +275,7 @@ export function classifyMetric(input: MetricInput): MetricReport {
   });
 
   if (input.failure) return result('unknown', 'source', `${spec.label}: no data — ${input.failure}`);
-  if (coverage < t.minCoverage) {
+  if (coverage < t.minCoverage || current === null) {
     const last = todayPoints.filter(([, v]) => v !== null).pop();
     const since = last ? `no data since ${formatClock(last[0] + step, timezone)}` : 'no data in the window';
     return result(
@@ -281,7 +303,14 @@ export function classifyMetric(input: MetricInput): MetricReport {
   }
 
   const delta = current! - baseline!;
-  const far = score !== null && Math.abs(score) >= t.score && (change === null || Math.abs(change) >= t.minChange);
+  // Far: a large score, a meaningful change, and no baseline day came close (a level that already
+  // held on one of the previous days, such as last Saturday's, is not news).
+  const nearest = Math.min(...baselineAggs.map((b) => Math.abs(current! - b)));
+  const far =
+    score !== null &&
+    Math.abs(score) >= t.score &&
+    (change === null || Math.abs(change) >= t.minChange) &&
+    nearest >= (t.score / 2) * spread!;
   const sloNote = slo ? `, ${sloText(slo, spec.unit)}` : '';
   const episodes = findEpisodes(input, profile, step);
   const worst = episodes.reduce<Episode | undefined>(
@@ -290,7 +319,13 @@ export function classifyMetric(input: MetricInput): MetricReport {
   );
   const clock = (iso: string) => formatClock(Date.parse(iso), timezone);
   if (far && isWorse(delta, spec.direction)) {
-    const since = episodes[0] ? `, outside the usual band ${episodes[0].end === new Date(windows.current.end).toISOString() ? `since ${clock(episodes[0].start)}` : `${clock(episodes[0].start)}–${clock(episodes[0].end)}`}` : '';
+    const last = episodes[episodes.length - 1];
+    const windowEnd = new Date(windows.current.end).toISOString();
+    const since = !last
+      ? ''
+      : last.end === windowEnd
+        ? `, outside the usual band since ${clock(last.start)}`
+        : `, outside the usual band ${clock(episodes[0]!.start)}–${clock(last.end)}`;
     return result('bad', 'baseline', `${versus()}${sloNote}${since}`, episodes, chart);
   }
   if (worst) {

@@ -24,6 +24,16 @@ export function robustSpread(values: readonly number[], centre = median(values))
 }
 
 /**
+ * Spread of a handful of daily aggregates. MAD alone is shaky on seven values and collapses when most
+ * days agree (five weekdays make the weekend look alarming); the mean absolute deviation, scaled to a
+ * standard deviation, steadies it while one odd day still moves it far less than a standard deviation.
+ */
+export function dailySpread(values: readonly number[], centre = median(values)): number {
+  const meanAbsolute = values.reduce((sum, v) => sum + Math.abs(v - centre), 0) / values.length;
+  return Math.max(robustSpread(values, centre), 1.2533 * meanAbsolute);
+}
+
+/**
  * The window's aggregate. `sum` is scaled up by missing coverage so that a window with a gap is
  * compared with full windows on equal terms (coverage itself is judged separately).
  */

@@ -126,8 +126,8 @@ export interface BacktestOptions {
 
 export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Promise<number> {
   const config = readConfig(options.config, cli);
-  const from = parseReportTime(options.from, config.report);
-  const to = parseReportTime(options.to, config.report);
+  const from = parseReportTime(options.from, config.report, '--from');
+  const to = parseReportTime(options.to, config.report, '--to');
   if (to < from) throw new UsageError(`--to ${options.to} is before --from ${options.from}`);
   const times = reportTimesBetween(from, to, options.every, config.report);
   cli.logger.info(`plan: ${times.length} report times, ${config.stacks.length} stacks`);
@@ -161,6 +161,9 @@ export function backtestTable(reports: readonly Report[]): string {
 export function validateCommand(options: { config?: string }, cli: CliEnv): number {
   const config = readConfig(options.config, cli);
   const metrics = config.stacks.reduce((n, s) => n + s.metrics.length, 0);
-  cli.stdout(`${config.path}: ok — ${config.sources.length} sources, ${config.stacks.length} stacks, ${metrics} metrics\n`);
+  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  cli.stdout(
+    `${config.path}: ok — ${plural(config.sources.length, 'source')}, ${plural(config.stacks.length, 'stack')}, ${plural(metrics, 'metric')}\n`,
+  );
   return exitCodes.ok;
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { configSchema, type RawConfig } from './schema';
@@ -16,10 +16,10 @@ export const defaultThresholds: Thresholds = {
   minCoverage: 0.5,
   minBaselineWindows: 3,
   score: 4,
-  minChange: 0.15,
-  episodeScore: 5,
-  episodeMinChange: 0.3,
-  episodeMinMinutes: 30,
+  minChange: 0.2,
+  episodeScore: 8,
+  episodeMinChange: 1,
+  episodeMinMinutes: 60,
 };
 
 /** Keys whose values are credentials: never print them, warn when written literally. */
@@ -40,11 +40,12 @@ export function loadConfig(path: string, env: Record<string, string | undefined>
 
 /** Parse config text; `path` only names the file in messages and anchors relative paths. */
 export function parseConfig(text: string, path: string, env: Record<string, string | undefined>): ResolvedConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
-      const line = e.linePos?.[0];
-      return `${path}${line ? `:${line.line}:${line.col}` : ''}: ${e.message.split('\n')[0]}`;
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return `${path}:${line}:${col}: ${e.message.split('\n')[0]}`;
     });
     throw new ConfigError(problems[0]!, problems);
   }
@@ -63,12 +64,61 @@ export function parseConfig(text: string, path: string, env: Record<string, stri
     // A missing ${VAR} is already said; the empty value it leaves behind need not be said again.
     const unset = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
     problems.push(...parsed.error.issues.filter((i) => !unset.has(formatPath(i.path))).map(formatIssue));
+    // Still check references among the parts that are valid on their own, so that every problem is
+    // said at once rather than one run at a time.
+    const { config, invalid } = salvage(substituted as Record<string, unknown>);
+    const crossProblems: string[] = [];
+    resolveConfig(config, path, crossProblems);
+    problems.push(...crossProblems.filter((p) => ![...invalid].some((name) => p.includes(`"${name}"`))));
+    throw configError(path, problems);
   }
-  if (problems.length > 0 || !parsed.success) throw configError(path, problems);
+  if (problems.length > 0) throw configError(path, problems);
 
   const config = resolveConfig(parsed.data, path, problems);
   if (problems.length > 0) throw configError(path, problems);
   return { ...config, secrets, warnings };
+}
+
+/**
+ * The config's parts as far as they are valid on their own: an element with a bad key is kept without
+ * that key (its default applies), so references to it can still be checked. Names of elements that
+ * cannot be kept are returned so that no "unknown" problem is said about them.
+ */
+function salvage(input: Record<string, unknown>): { config: RawConfig; invalid: Set<string> } {
+  const shape = configSchema.shape;
+  const invalid = new Set<string>();
+  const lenient = <T>(schema: z.ZodType<T>, item: unknown, name: unknown): T[] => {
+    let candidate = item;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = schema.safeParse(candidate);
+      if (r.success) return [r.data];
+      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) break;
+      const badKeys = new Set(r.error.issues.map((i) => i.path[0]).filter((k) => k !== undefined));
+      if (r.error.issues.some((i) => i.code === 'unrecognized_keys')) {
+        for (const issue of r.error.issues) if (issue.code === 'unrecognized_keys') issue.keys.forEach((k) => badKeys.add(k));
+      }
+      candidate = Object.fromEntries(Object.entries(candidate).filter(([k]) => !badKeys.has(k)));
+    }
+    if (typeof name === 'string') invalid.add(name);
+    return [];
+  };
+  const idOf = (item: unknown) => (item as { id?: unknown } | null)?.id;
+  const list = <T>(items: unknown, schema: z.ZodType<T>) =>
+    (Array.isArray(items) ? items : []).flatMap((item) => lenient(schema, item, idOf(item)));
+  const metrics = Object.entries((input.metrics ?? {}) as Record<string, unknown>).flatMap(([name, def]) =>
+    lenient(shape.metrics.unwrap().valueType, def, name).map((m) => [name, m] as const),
+  );
+  const report = lenient(shape.report, input.report ?? {}, 'report')[0] ?? shape.report.parse({});
+  return {
+    config: {
+      report,
+      sources: list(input.sources, shape.sources.element),
+      metrics: Object.fromEntries(metrics),
+      stacks: list(input.stacks, shape.stacks.element),
+      delivery: { githubSummary: 'auto' },
+    },
+    invalid,
+  };
 }
 
 function configError(path: string, problems: string[]): ConfigError {
@@ -87,7 +137,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   const at = formatPath(issue.path) || '(top level)';
   if (issue.code === 'unrecognized_keys') return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    return `${at}.${issue.discriminator}: expected one of datadog | grafana | prometheus | file`;
+    return `${at}: expected one of datadog | grafana | prometheus | file`;
   }
   if (issue.code === 'invalid_value') return `${at}: expected ${issue.values.map(String).join(' | ')}`;
   if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `${at}: required`;
@@ -136,7 +186,7 @@ function substituteEnv(
 }
 
 function looksLikeSecret(value: string): boolean {
-  if (/^(smtp|https?):\/\/[^/:@]+:[^/@]+@/i.test(value)) return true; // a URL with a password
+  if (/^(smtps?|https?):\/\/[^/:@]+:[^/@]+@/i.test(value)) return true; // a URL with a password
   return /^[A-Za-z0-9_\-+/=]{20,}$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
 }
 
@@ -174,7 +224,11 @@ function resolveConfig(
     if (s.type === 'datadog' && s.site && s.url) problems.push(`sources[${i}]: give site or url, not both`);
   });
   raw.report.baseline.exclude.forEach((day, i) => {
-    if (Number.isNaN(Date.parse(`${day}T00:00:00Z`))) problems.push(`report.baseline.exclude[${i}]: not a date`);
+    const parsed = new Date(`${day}T00:00:00Z`);
+    // Date rolls 2026-02-30 over to 2026-03-02; a real date survives the round trip.
+    if (Number.isNaN(+parsed) || parsed.toISOString().slice(0, 10) !== day) {
+      problems.push(`report.baseline.exclude[${i}]: "${day}" is not a calendar date`);
+    }
   });
 
   const sourceIds = new Set<string>();

@@ -20,9 +20,9 @@ export interface ReportWindows {
 }
 
 /** A window length: whole days on the wall clock plus a remainder in minutes. */
-export function parseWindowLength(text: string): { days: number; minutes: number } {
+export function parseWindowLength(text: string, what = 'window'): { days: number; minutes: number } {
   const match = /^(\d+)(m|h|d)$/.exec(text);
-  if (!match) throw new UsageError(`window "${text}": expected a duration such as 24h, 90m or 1d`);
+  if (!match) throw new UsageError(`${what} "${text}": expected a duration such as 24h, 90m or 1d`);
   const n = Number(match[1]);
   const minutes = match[2] === 'd' ? n * 1440 : match[2] === 'h' ? n * 60 : n;
   return { days: Math.floor(minutes / 1440), minutes: minutes % 1440 };
@@ -49,14 +49,14 @@ export function latestReportTime(settings: ReportSettings, now: number): number 
 }
 
 /** `--at`: an ISO instant (with offset or Z), or a date YYYY-MM-DD meaning that day at `report.at`. */
-export function parseReportTime(input: string, settings: ReportSettings): number {
+export function parseReportTime(input: string, settings: ReportSettings, option = '--at'): number {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input);
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
     const t = atOnDay(settings, y, m, d);
     const check = new TZDate(t, settings.timezone);
     if (Number.isNaN(t) || check.getMonth() + 1 !== m || check.getDate() !== d) {
-      throw new UsageError(`--at "${input}": not a calendar date`);
+      throw new UsageError(`${option} "${input}": not a calendar date`);
     }
     return t;
   }
@@ -65,13 +65,13 @@ export function parseReportTime(input: string, settings: ReportSettings): number
     if (!Number.isNaN(t)) return t;
   }
   throw new UsageError(
-    `--at "${input}": expected a date (2026-11-26) or an ISO instant with offset (2026-11-26T08:00:00Z)`,
+    `${option} "${input}": expected a date (2026-11-26) or an ISO instant with offset (2026-11-26T08:00:00Z)`,
   );
 }
 
 /** Every report time from `from` through `to` (inclusive), stepping `every` ("1d" by the wall clock). */
 export function reportTimesBetween(from: number, to: number, every: string, settings: ReportSettings): number[] {
-  const step = parseWindowLength(every);
+  const step = parseWindowLength(every, '--every');
   if (step.days === 0 && step.minutes === 0) throw new UsageError(`--every "${every}": must be longer than zero`);
   const times: number[] = [];
   let t = new TZDate(from, settings.timezone);

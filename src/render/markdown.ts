@@ -22,12 +22,13 @@ function stackSection(stack: StackReport): string[] {
   lines.push('', '| metric | now | usual | change | verdict |', '|---|---:|---:|---:|---|');
   for (const m of stack.metrics) {
     const c = metricCells(m);
-    lines.push(`| ${escapeMarkdown(m.label)} | ${c.current} | ${c.usual} | ${c.change} | ${m.verdict} |`);
+    lines.push(`| ${escapeMarkdown(m.label)} | ${escapeMarkdown(c.current)} | ${escapeMarkdown(c.usual)} | ${c.change} | ${m.verdict} |`);
   }
   const events: string[] = [];
   for (const [kind, summary] of Object.entries(stack.events)) {
     if (!summary) continue;
-    events.push(`${summary.window} ${kind} in the window (14 d: ${summary.last14d})`);
+    const noun = summary.window === 1 ? kind.replace(/s$/, '') : kind;
+    events.push(`${summary.window} ${noun} in the window (14 d: ${summary.last14d})`);
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
       events.push(`  - ${item.at.slice(0, 16).replace('T', ' ')}Z ${title}`);

@@ -49,6 +49,7 @@ export function formatChange(change: number | null | undefined): string {
   const pct = change * 100;
   const digits = Math.abs(pct) < 10 ? 1 : 0;
   const text = Math.abs(pct).toFixed(digits).replace(/\.0$/, '');
+  if (Number(text) === 0) return '±0%';
   return `${pct < 0 ? '−' : '+'}${text}%`;
 }
 

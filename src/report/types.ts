@@ -48,6 +48,8 @@ export interface MetricReport {
   coverage: number;
   /** How many baseline windows had data. */
   baselineWindows: number;
+  /** The aggregate of each baseline window that had data, newest first. */
+  baselineValues?: number[];
   slo?: { min?: number; max?: number };
   /** The rule that decided, e.g. "slo", "baseline", "episode", "coverage". */
   rule: string;

@@ -272,7 +272,7 @@ describe('parseConfig: problems', () => {
     // rolls over to 2 March in V8 instead of failing, so the "not a date" check never fires for day 29–31.
     const error = problemsOf(variant('exclude: ["2026-12-25"]', 'exclude: ["2026-02-30"]'));
 
-    expect(error.problems).toContain('report.baseline.exclude[0]: not a date');
+    expect(error.problems).toContain('report.baseline.exclude[0]: "2026-02-30" is not a calendar date');
   });
 
   it.each([

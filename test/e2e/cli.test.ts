@@ -237,7 +237,7 @@ describe('exit 0: the demo report', () => {
       /^p95 latency \d+ ms vs usual \d+ ms \(\+\d+%, [\d.]+ MAD\)/,
     );
     expect(byVerdict('bad')[1]!.reasons[0]).toMatch(
-      /^error rate 15:05–15:50 at [\d.]+%, [\d.]+× usual [\d.]+%$/,
+      /^error rate 15:05–16:20 at [\d.]+%, [\d.]+× usual [\d.]+%$/,
     );
     expect(byVerdict('good')[0]!.reasons[0]).toMatch(/— better$/);
     expect(byVerdict('unknown')[0]!.reasons).toEqual([
@@ -363,7 +363,7 @@ describe('exit 2: usage and config errors', () => {
       { from: '2026-03-12', to: '2026-03-09' },
       '--to 2026-03-09 is before --from 2026-03-12',
     ],
-    ['a bad --every', { every: 'daily' }, 'window "daily": expected a duration'],
+    ['a bad --every', { every: 'daily' }, '--every "daily": expected a duration'],
   ])('backtest exits 2 for %s', async (_what, options, message) => {
     const result = await run(backtest(nabFixture(), options));
 

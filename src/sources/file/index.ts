@@ -42,7 +42,8 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
 
   return {
     id: config.id,
-    fetch(plan: SourcePlan): Promise<SourceResult> {
+    // async: a bad file rejects the promise rather than throwing at the call.
+    async fetch(plan: SourcePlan): Promise<SourceResult> {
       const loaded = plan.groups.flatMap((g) => g.members.map((m) => ({ member: m, points: read(m.query) })));
       const events = plan.events.flatMap((q): SourceEvent[] =>
         readEvents(q.query).map(({ at, title }) => ({ stackId: q.stackId, kind: q.kind, at, title: title || q.kind })),
@@ -58,12 +59,12 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       const shiftedEvents = events
         .map((e) => ({ ...e, at: e.at + shift }))
         .filter((e) => e.at >= plan.eventsStart && e.at < plan.end);
-      return Promise.resolve({
+      return {
         series,
         events: shiftedEvents,
         failures: [],
         health: { id: config.id, type: 'file', status: 'ok', requests: loaded.length, retries: 0, errors: [] },
-      });
+      };
     },
   };
 }

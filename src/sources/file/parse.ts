@@ -20,8 +20,10 @@ export function parseTimestamp(cell: string, timezone: string): number | undefin
   if (local) {
     const [y, mo, d, h, mi, s, frac] = local.slice(1).map((x) => Number(x ?? 0));
     const ms = frac ? Math.round(Number(`0.${local[7]}`) * 1000) : 0;
-    const t = +new TZDate(y!, mo! - 1, d!, h!, mi!, s!, ms, timezone);
-    return Number.isNaN(t) ? undefined : t;
+    const date = new TZDate(y!, mo! - 1, d!, h!, mi!, s!, ms, timezone);
+    // TZDate rolls 2026-02-30 or hour 25 over to another day; a real stamp keeps its fields.
+    const real = date.getFullYear() === y && date.getMonth() === mo! - 1 && date.getDate() === d && date.getMinutes() === mi;
+    return real && !Number.isNaN(+date) ? +date : undefined;
   }
   if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
     const t = Date.parse(text);
