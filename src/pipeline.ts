@@ -47,7 +47,11 @@ export function selectStacks(config: ResolvedConfig, ids: readonly string[] = []
   return config.stacks.filter((s) => ids.includes(s.id));
 }
 
-export async function generateReports(config: ResolvedConfig, options: RunOptions, deps: RunDeps): Promise<RunResult> {
+export async function generateReports(
+  config: ResolvedConfig,
+  options: RunOptions,
+  deps: RunDeps,
+): Promise<RunResult> {
   const stacks = selectStacks(config, options.stackIds);
   const windows = options.times.map((t) => reportWindows(t, config.report));
   const range = fetchRange(windows);
@@ -72,12 +76,24 @@ export async function generateReports(config: ResolvedConfig, options: RunOption
       } catch (error) {
         if (error instanceof UsageError || error instanceof ConfigError) throw error;
         // A source that fails as a whole leaves its metrics unknown; the others still report.
-        const message = redact(error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`, config.secrets);
+        const message = redact(
+          error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`,
+          config.secrets,
+        );
         return {
           series: [],
           events: [],
-          failures: plan.groups.flatMap((g) => g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message }))),
-          health: { id: sourceId, type: sourceConfig.type, status: 'failed', requests: 0, retries: 0, errors: [message] },
+          failures: plan.groups.flatMap((g) =>
+            g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
+          ),
+          health: {
+            id: sourceId,
+            type: sourceConfig.type,
+            status: 'failed',
+            requests: 0,
+            retries: 0,
+            errors: [message],
+          },
         };
       }
     }),
@@ -94,7 +110,9 @@ export async function generateReports(config: ResolvedConfig, options: RunOption
   );
   for (const h of data.health) for (const e of h.errors) deps.logger.warn(redact(e, config.secrets));
 
-  const reports = windows.map((w) => buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt }));
+  const reports = windows.map((w) =>
+    buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt }),
+  );
   const allSourcesFailed = data.health.length > 0 && data.health.every((h) => h.status === 'failed');
   return { reports, allSourcesFailed };
 }

@@ -66,7 +66,12 @@ function values(points: readonly Point[]): number[] {
 }
 
 /** Mean per bucket of `bucketMs` from the window start; null where a bucket is empty. */
-function bucketMeans(points: readonly Point[], w: TimeWindow, bucketMs: number, count: number): (number | null)[] {
+function bucketMeans(
+  points: readonly Point[],
+  w: TimeWindow,
+  bucketMs: number,
+  count: number,
+): (number | null)[] {
   const sums = new Array<number>(count).fill(0);
   const counts = new Array<number>(count).fill(0);
   for (const [t, v] of points) {
@@ -122,8 +127,14 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
     }
   });
   const perDay = baselineWindows.map((w) => bucketMeans(cut(input.points, w), w, bucketMs, count));
-  const dayLow = perDay.reduce<(number | null)[]>((lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)), new Array(count).fill(null));
-  const dayHigh = perDay.reduce<(number | null)[]>((hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)), new Array(count).fill(null));
+  const dayLow = perDay.reduce<(number | null)[]>(
+    (lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)),
+    new Array<number | null>(count).fill(null),
+  );
+  const dayHigh = perDay.reduce<(number | null)[]>(
+    (hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)),
+    new Array<number | null>(count).fill(null),
+  );
   const needDays = Math.min(3, baselineWindows.length);
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
   const scale = Math.max(0, ...pooled.flat().map(Math.abs));
@@ -131,12 +142,21 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
   const mid = pooled.map((xs, i) => (daysSeen[i]!.size >= needDays ? median(xs) : null));
   const spread = pooled.map((xs, i) => {
     const m = mid[i];
-    return m === null || m === undefined ? null : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
+    return m === null || m === undefined
+      ? null
+      : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
   });
   const reach = spread.map((s, i) =>
     s === null ? null : Math.max(t.episodeScore * s, t.episodeMinChange * Math.abs(mid[i]!)),
   );
-  return { bucketMs, current: bucketMeans(cut(input.points, current), current, bucketMs, count), mid, reach, dayLow, dayHigh };
+  return {
+    bucketMs,
+    current: bucketMeans(cut(input.points, current), current, bucketMs, count),
+    mid,
+    reach,
+    dayLow,
+    dayHigh,
+  };
 }
 
 const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
@@ -175,8 +195,12 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
     // Outside: far from the usual value, and beyond what any baseline day did at this time of day
     // (so a weekend that looks like last weekend is not an episode).
     const outside =
-      m !== null && m !== undefined && reach !== null && reach !== undefined &&
-      Math.abs(v - m) >= reach && isWorse(v - m, input.spec.direction) &&
+      m !== null &&
+      m !== undefined &&
+      reach !== null &&
+      reach !== undefined &&
+      Math.abs(v - m) >= reach &&
+      isWorse(v - m, input.spec.direction) &&
       (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
     if (outside) {
       insideSince = 0;
@@ -222,7 +246,10 @@ export function classifyMetric(input: MetricInput): MetricReport {
   // irregularly), falling back to the window length over the step when there is no history.
   const counted = windows.baselines.map((w) => ({ w, vs: values(cut(input.points, w)) }));
   const usualCount = median(counted.map((c) => c.vs.length).filter((n) => n > 0));
-  const expected = Math.max(1, Number.isNaN(usualCount) ? Math.round((windows.current.end - windows.current.start) / step) : usualCount);
+  const expected = Math.max(
+    1,
+    Number.isNaN(usualCount) ? Math.round((windows.current.end - windows.current.start) / step) : usualCount,
+  );
   const todayPoints = cut(input.points, windows.current);
   const todayValues = values(todayPoints);
   const coverageRatio = todayValues.length / expected;
@@ -232,14 +259,23 @@ export function classifyMetric(input: MetricInput): MetricReport {
   const usable = counted.filter(({ vs }) => vs.length / expected >= t.minCoverage);
   const baselineAggs = usable.map(({ vs }) => aggregate(vs, spec.aggregation, vs.length / expected));
   const baseline = baselineAggs.length > 0 ? median(baselineAggs) : null;
-  const change = current !== null && baseline !== null && baseline !== 0 ? (current - baseline) / Math.abs(baseline) : null;
+  const change =
+    current !== null && baseline !== null && baseline !== 0
+      ? (current - baseline) / Math.abs(baseline)
+      : null;
   // The absolute floor keeps float noise on an all-zero baseline from scoring in the thousands.
   const scale = Math.max(...baselineAggs.map(Math.abs), Math.abs(current ?? 0));
   const spread =
     baseline === null
       ? null
-      : Math.max(dailySpread(baselineAggs, baseline), relativeSpreadFloor * Math.abs(baseline), 1e-6 * scale, 1e-9);
-  const score = current !== null && baseline !== null && spread !== null ? (current - baseline) / spread : null;
+      : Math.max(
+          dailySpread(baselineAggs, baseline),
+          relativeSpreadFloor * Math.abs(baseline),
+          1e-6 * scale,
+          1e-9,
+        );
+  const score =
+    current !== null && baseline !== null && spread !== null ? (current - baseline) / spread : null;
 
   const base = {
     id: spec.id,
@@ -265,7 +301,13 @@ export function classifyMetric(input: MetricInput): MetricReport {
     if (score !== null && Number.isFinite(score)) bits.push(`${Math.abs(score).toFixed(1)} MAD`);
     return `${spec.label} ${fmt(current)} vs usual ${fmt(baseline)} (${bits.filter((b) => b !== '—').join(', ')})`;
   };
-  const result = (verdict: Verdict, rule: string, reason: string, episodes: Episode[] = [], chart?: ChartData) => ({
+  const result = (
+    verdict: Verdict,
+    rule: string,
+    reason: string,
+    episodes: Episode[] = [],
+    chart?: ChartData,
+  ) => ({
     ...base,
     verdict,
     rule,
@@ -285,10 +327,18 @@ export function classifyMetric(input: MetricInput): MetricReport {
     );
   }
 
-  const profile = dayProfile(input, usable.map((u) => u.w), step);
+  const profile = dayProfile(
+    input,
+    usable.map((u) => u.w),
+    step,
+  );
   const chart = chartOf(profile, windows.current);
   const slo = spec.slo;
-  if (current !== null && slo && ((slo.max !== undefined && current > slo.max) || (slo.min !== undefined && current < slo.min))) {
+  if (
+    current !== null &&
+    slo &&
+    ((slo.max !== undefined && current > slo.max) || (slo.min !== undefined && current < slo.min))
+  ) {
     const vs = baseline === null ? `${spec.label} ${fmt(current)}` : versus();
     return result('bad', 'slo', `${vs}, ${sloText(slo, spec.unit)} breached`, [], chart);
   }
@@ -302,10 +352,10 @@ export function classifyMetric(input: MetricInput): MetricReport {
     );
   }
 
-  const delta = current! - baseline!;
+  const delta = current - baseline!;
   // Far: a large score, a meaningful change, and no baseline day came close (a level that already
   // held on one of the previous days, such as last Saturday's, is not news).
-  const nearest = Math.min(...baselineAggs.map((b) => Math.abs(current! - b)));
+  const nearest = Math.min(...baselineAggs.map((b) => Math.abs(current - b)));
   const far =
     score !== null &&
     Math.abs(score) >= t.score &&
@@ -335,8 +385,15 @@ export function classifyMetric(input: MetricInput): MetricReport {
         ? `, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${Math.round(ratio * 100)}% of`} usual ${fmt(worst.usual)}`
         : ` vs usual ${fmt(worst.usual)}`;
     const more = episodes.length > 1 ? ` (+${episodes.length - 1} more)` : '';
-    return result('bad', 'episode', `${spec.label} ${clock(worst.start)}–${clock(worst.end)} at ${fmt(worst.peak)}${howFar}${more}`, episodes, chart);
+    return result(
+      'bad',
+      'episode',
+      `${spec.label} ${clock(worst.start)}–${clock(worst.end)} at ${fmt(worst.peak)}${howFar}${more}`,
+      episodes,
+      chart,
+    );
   }
-  if (far && isBetter(delta, spec.direction)) return result('good', 'baseline', `${versus()} — better`, [], chart);
+  if (far && isBetter(delta, spec.direction))
+    return result('good', 'baseline', `${versus()} — better`, [], chart);
   return result('normal', 'baseline', versus(), [], chart);
 }

@@ -45,7 +45,10 @@ function runDeps(cli: CliEnv) {
 
 export function parseFormats(text: string | undefined, fallback: readonly FileFormat[]): FileFormat[] {
   if (text === undefined) return [...fallback];
-  const formats = text.split(',').map((f) => f.trim()).filter(Boolean);
+  const formats = text
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const bad = formats.filter((f) => !(fileFormats as readonly string[]).includes(f));
   if (bad.length > 0 || formats.length === 0) {
     throw new UsageError(`--format "${text}": expected a comma-separated list of ${fileFormats.join(', ')}`);
@@ -72,7 +75,10 @@ export interface ReportOptions {
 export async function reportCommand(options: ReportOptions, cli: CliEnv): Promise<number> {
   const t0 = cli.now();
   const config = readConfig(options.config, cli);
-  const at = options.at !== undefined ? parseReportTime(options.at, config.report) : latestReportTime(config.report, cli.now());
+  const at =
+    options.at !== undefined
+      ? parseReportTime(options.at, config.report)
+      : latestReportTime(config.report, cli.now());
   const formats = parseFormats(options.format, config.delivery.files?.formats ?? fileFormats);
   const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
   cli.logger.info(`plan: ${config.stacks.length} stacks, report time ${new Date(at).toISOString()}`);
@@ -84,7 +90,9 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
   );
   const report = reports[0]!;
   const written = await writeReportFiles(report, outDir, formats);
-  cli.logger.info(`files: ${written.length} written to ${outDir} in ${((cli.now() - t0) / 1000).toFixed(1)} s`);
+  cli.logger.info(
+    `files: ${written.length} written to ${outDir} in ${((cli.now() - t0) / 1000).toFixed(1)} s`,
+  );
   cli.stdout(renderText(report, { detail: false }));
 
   let deliveryFailed = false;
@@ -100,7 +108,10 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
       secrets: config.secrets,
     });
     for (const r of results) {
-      const line = r.status === 'failed' ? `deliver: ${r.channel} FAILED: ${r.error}` : `deliver: ${r.channel} ${r.status}: ${r.detail}`;
+      const line =
+        r.status === 'failed'
+          ? `deliver: ${r.channel} FAILED: ${r.error}`
+          : `deliver: ${r.channel} ${r.status}: ${r.detail}`;
       if (r.status === 'failed') cli.logger.warn(redact(line, config.secrets));
       else cli.logger.info(redact(line, config.secrets));
     }
@@ -149,12 +160,22 @@ export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Pr
 export function backtestTable(reports: readonly Report[]): string {
   const ids = reports[0]?.stacks.map((s) => s.id) ?? [];
   const widths = ids.map((id) => Math.max(id.length, 7));
-  const row = (first: string, cells: string[]) => [first.padEnd(20), ...cells.map((c, i) => c.padEnd(widths[i]!))].join('  ').trimEnd();
+  const row = (first: string, cells: string[]) =>
+    [first.padEnd(20), ...cells.map((c, i) => c.padEnd(widths[i]!))].join('  ').trimEnd();
   const lines = [row('report time (UTC)', ids)];
-  for (const r of reports) lines.push(row(r.window.end.slice(0, 16).replace('T', ' '), r.stacks.map((s) => s.verdict)));
+  for (const r of reports)
+    lines.push(
+      row(
+        r.window.end.slice(0, 16).replace('T', ' '),
+        r.stacks.map((s) => s.verdict),
+      ),
+    );
   const totals = { good: 0, normal: 0, bad: 0, unknown: 0 };
   for (const r of reports) for (const s of r.stacks) totals[s.verdict] += 1;
-  lines.push('', `${reports.length} runs: ${totals.bad} bad, ${totals.good} good, ${totals.normal} normal, ${totals.unknown} unknown`);
+  lines.push(
+    '',
+    `${reports.length} runs: ${totals.bad} bad, ${totals.good} good, ${totals.normal} normal, ${totals.unknown} unknown`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -9,7 +9,11 @@ import type { Report } from '../report/types';
 export const fileFormats = ['html', 'md', 'json', 'txt'] as const;
 export type FileFormat = (typeof fileFormats)[number];
 
-export async function writeReportFiles(report: Report, outDir: string, formats: readonly FileFormat[]): Promise<string[]> {
+export async function writeReportFiles(
+  report: Report,
+  outDir: string,
+  formats: readonly FileFormat[],
+): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   for (const format of formats) {

@@ -23,9 +23,13 @@ function verbosityOf(opts: { quiet?: boolean; verbose?: boolean }): Verbosity {
   return opts.verbose ? 'verbose' : opts.quiet ? 'quiet' : 'normal';
 }
 
-export function buildProgram(run: (action: (verbosity: Verbosity) => Promise<number>, verbosity: Verbosity) => void): Command {
+export function buildProgram(
+  run: (action: (verbosity: Verbosity) => Promise<number>, verbosity: Verbosity) => void,
+): Command {
   const program = new Command('scrumops')
-    .description('Daily health report for the post-standup scrum-ops review: good, normal, bad or unknown per stack.')
+    .description(
+      'Daily health report for the post-standup scrum-ops review: good, normal, bad or unknown per stack.',
+    )
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -38,12 +42,17 @@ export function buildProgram(run: (action: (verbosity: Verbosity) => Promise<num
       .option('--verbose', 'debug detail and stack traces on stderr');
 
   common(program.command('report').description("build today's report, write files, optionally deliver"))
-    .option('--at <time>', 'report time: ISO instant, or YYYY-MM-DD at report.at (default: the latest report.at not in the future)')
+    .option(
+      '--at <time>',
+      'report time: ISO instant, or YYYY-MM-DD at report.at (default: the latest report.at not in the future)',
+    )
     .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
     .option('--format <list>', 'files to write: html,md,json,txt')
     .option('--send', 'deliver through the configured channels')
     .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
-    .addOption(new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']))
+    .addOption(
+      new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']),
+    )
     .action((opts: Record<string, unknown>) => {
       const verbosity = verbosityOf(opts);
       run(
@@ -65,12 +74,23 @@ export function buildProgram(run: (action: (verbosity: Verbosity) => Promise<num
       );
     });
 
-  common(program.command('backtest').description('classify at every report time from --from through --to, fetching once'))
+  common(
+    program
+      .command('backtest')
+      .description('classify at every report time from --from through --to, fetching once'),
+  )
     .requiredOption('--from <date>', 'first report time (date or ISO instant)')
     .requiredOption('--to <date>', 'last report time, inclusive')
     .option('--every <duration>', 'step between report times', '1d')
-    .addOption(new Option('--format <format>', 'output on stdout').choices(['json', 'table']).default('table'))
-    .addOption(new Option('--fail-on <state>', 'exit 3 when any run has a stack in this state').choices(['bad', 'unknown']))
+    .addOption(
+      new Option('--format <format>', 'output on stdout').choices(['json', 'table']).default('table'),
+    )
+    .addOption(
+      new Option('--fail-on <state>', 'exit 3 when any run has a stack in this state').choices([
+        'bad',
+        'unknown',
+      ]),
+    )
     .action((opts: Record<string, unknown>) => {
       const verbosity = verbosityOf(opts);
       run(

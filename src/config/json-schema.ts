@@ -4,5 +4,8 @@ import { configSchema } from './schema';
 
 export function configJsonSchema(): Record<string, unknown> {
   // `input`: what a person writes, so keys with defaults stay optional.
-  return { title: 'scrumops config', ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) };
+  return {
+    title: 'scrumops config',
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+  };
 }

@@ -39,7 +39,11 @@ export function loadConfig(path: string, env: Record<string, string | undefined>
 }
 
 /** Parse config text; `path` only names the file in messages and anchors relative paths. */
-export function parseConfig(text: string, path: string, env: Record<string, string | undefined>): ResolvedConfig {
+export function parseConfig(
+  text: string,
+  path: string,
+  env: Record<string, string | undefined>,
+): ResolvedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
@@ -95,7 +99,8 @@ function salvage(input: Record<string, unknown>): { config: RawConfig; invalid: 
       if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) break;
       const badKeys = new Set(r.error.issues.map((i) => i.path[0]).filter((k) => k !== undefined));
       if (r.error.issues.some((i) => i.code === 'unrecognized_keys')) {
-        for (const issue of r.error.issues) if (issue.code === 'unrecognized_keys') issue.keys.forEach((k) => badKeys.add(k));
+        for (const issue of r.error.issues)
+          if (issue.code === 'unrecognized_keys') issue.keys.forEach((k) => badKeys.add(k));
       }
       candidate = Object.fromEntries(Object.entries(candidate).filter(([k]) => !badKeys.has(k)));
     }
@@ -135,7 +140,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const at = formatPath(issue.path) || '(top level)';
-  if (issue.code === 'unrecognized_keys') return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
     return `${at}: expected one of datadog | grafana | prometheus | file`;
   }
@@ -169,7 +175,9 @@ function substituteEnv(
   const isSecretKey = secretKey.test(key.replace(/\[\d+\]$/, ''));
   if (!value.includes('${')) {
     if (isSecretKey && looksLikeSecret(value)) {
-      warnings.push(`${path}: looks like a literal secret; use \${VAR} and keep the value in the environment`);
+      warnings.push(
+        `${path}: looks like a literal secret; use \${VAR} and keep the value in the environment`,
+      );
     }
     if (isSecretKey) secrets.push(value);
     return value;
@@ -239,7 +247,8 @@ function resolveConfig(
   const checkSource = (at: string, id: string) => {
     if (!sourceIds.has(id)) problems.push(`${at}: unknown source "${id}"${suggest(id, [...sourceIds])}`);
   };
-  for (const [name, metric] of Object.entries(raw.metrics)) checkSource(`metrics.${name}.source`, metric.source);
+  for (const [name, metric] of Object.entries(raw.metrics))
+    checkSource(`metrics.${name}.source`, metric.source);
 
   const globalThresholds: Thresholds = { ...defaultThresholds, ...raw.report.thresholds };
   const stackIds = new Set<string>();
@@ -252,7 +261,9 @@ function resolveConfig(
       const def = typeof ref === 'string' ? raw.metrics[ref] : ref;
       const metricId = typeof ref === 'string' ? ref : ref.id;
       if (!def) {
-        problems.push(`${at}: unknown metric "${ref as string}"${suggest(ref as string, Object.keys(raw.metrics))}`);
+        problems.push(
+          `${at}: unknown metric "${ref as string}"${suggest(ref as string, Object.keys(raw.metrics))}`,
+        );
         return [];
       }
       if (typeof ref !== 'string') checkSource(`${at}.source`, ref.source);
@@ -283,11 +294,17 @@ function resolveConfig(
     const events: StackSpec['events'] = {};
     if (stack.events.deployments) {
       const d = stack.events.deployments;
-      events.deployments = { source: d.source, query: fillTemplate(d.query, stack.vars, `stacks[${si}].events.deployments`, problems).text };
+      events.deployments = {
+        source: d.source,
+        query: fillTemplate(d.query, stack.vars, `stacks[${si}].events.deployments`, problems).text,
+      };
     }
     if (stack.events.alerts) {
       const a = stack.events.alerts;
-      events.alerts = { source: a.source, query: fillTemplate(a.query, stack.vars, `stacks[${si}].events.alerts`, problems).text };
+      events.alerts = {
+        source: a.source,
+        query: fillTemplate(a.query, stack.vars, `stacks[${si}].events.alerts`, problems).text,
+      };
     }
     return {
       id: stack.id,
@@ -337,7 +354,9 @@ function suggest(name: string, candidates: string[]): string {
     const d = editDistance(name, c);
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, name.length / 4) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestDistance <= Math.max(2, name.length / 4)
+    ? ` (did you mean "${best}"?)`
+    : '';
 }
 
 function editDistance(a: string, b: string): number {

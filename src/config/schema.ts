@@ -5,9 +5,7 @@
 import { z } from 'zod';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected lower-case letters, digits, - or _');
-const httpUrl = z
-  .string()
-  .refine((s) => /^https?:\/\/[^\s]+$/i.test(s), 'expected an http(s):// URL');
+const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/i.test(s), 'expected an http(s):// URL');
 const duration = z.string().regex(/^\d+(m|h|d)$/, 'expected a duration such as 24h, 90m or 1d');
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
@@ -162,7 +160,10 @@ export const configSchema = z
       .object({
         title: z.string().min(1).default('Daily health'),
         timezone: z.string().default('UTC'),
-        at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)').default('09:00'),
+        at: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)')
+          .default('09:00'),
         window: duration.default('24h'),
         baseline: z
           .object({

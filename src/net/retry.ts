@@ -63,11 +63,17 @@ export async function withRetry<T>(
       const elapsed = deps.now() - started;
       const exhausted = attemptNo >= policy.maxAttempts || elapsed + waitMs > policy.maxTotalMs;
       if (!decision.retry || exhausted || signal?.aborted) {
-        throw Object.assign(error as object, { retries: attemptNo - 1 });
+        throw withRetryCount(error, attemptNo - 1);
       }
       await deps.sleep(waitMs, signal);
     }
   }
+}
+
+/** The error as thrown, with the retry count attached (errors from another realm fail `instanceof`). */
+function withRetryCount(error: unknown, retries: number): Error {
+  const err = typeof error === 'object' && error !== null ? (error as Error) : new Error(String(error));
+  return Object.assign(err, { retries });
 }
 
 /** Retries taken before `error` was thrown by withRetry (0 when unknown). */

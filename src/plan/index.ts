@@ -30,7 +30,13 @@ export function planSources(
   const planFor = (sourceId: string): SourcePlan => {
     let plan = plans.get(sourceId);
     if (!plan) {
-      plan = { start: range.start, end: range.end, groups: [], eventsStart: Math.min(eventsFrom, range.start), events: [] };
+      plan = {
+        start: range.start,
+        end: range.end,
+        groups: [],
+        eventsStart: Math.min(eventsFrom, range.start),
+        events: [],
+      };
       plans.set(sourceId, plan);
     }
     return plan;

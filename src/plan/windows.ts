@@ -70,9 +70,15 @@ export function parseReportTime(input: string, settings: ReportSettings, option 
 }
 
 /** Every report time from `from` through `to` (inclusive), stepping `every` ("1d" by the wall clock). */
-export function reportTimesBetween(from: number, to: number, every: string, settings: ReportSettings): number[] {
+export function reportTimesBetween(
+  from: number,
+  to: number,
+  every: string,
+  settings: ReportSettings,
+): number[] {
   const step = parseWindowLength(every, '--every');
-  if (step.days === 0 && step.minutes === 0) throw new UsageError(`--every "${every}": must be longer than zero`);
+  if (step.days === 0 && step.minutes === 0)
+    throw new UsageError(`--every "${every}": must be longer than zero`);
   const times: number[] = [];
   let t = new TZDate(from, settings.timezone);
   while (+t <= to) {

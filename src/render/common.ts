@@ -6,7 +6,8 @@ import { verdictOrder } from '../report/types';
 /** Bad first (needs talking about), then unknown, good, normal; by name within a state. */
 export function orderedStacks(report: Report): StackReport[] {
   return [...report.stacks].sort(
-    (a, b) => verdictOrder.indexOf(a.verdict) - verdictOrder.indexOf(b.verdict) || a.name.localeCompare(b.name),
+    (a, b) =>
+      verdictOrder.indexOf(a.verdict) - verdictOrder.indexOf(b.verdict) || a.name.localeCompare(b.name),
   );
 }
 
@@ -28,7 +29,11 @@ export function subjectLine(report: Report): string {
 }
 
 export function metricCells(m: MetricReport): { current: string; usual: string; change: string } {
-  return { current: formatValue(m.current, m.unit), usual: formatValue(m.baseline, m.unit), change: formatChange(m.change) };
+  return {
+    current: formatValue(m.current, m.unit),
+    usual: formatValue(m.baseline, m.unit),
+    change: formatChange(m.change),
+  };
 }
 
 /** Only http(s) links are ever rendered as links. */
@@ -36,5 +41,10 @@ export function isSafeUrl(url: string): boolean {
   return /^https?:\/\/[^\s<>"']+$/i.test(url);
 }
 
-export const verdictLabel: Record<Verdict, string> = { bad: 'BAD', good: 'GOOD', normal: 'NORMAL', unknown: 'UNKNOWN' };
+export const verdictLabel: Record<Verdict, string> = {
+  bad: 'BAD',
+  good: 'GOOD',
+  normal: 'NORMAL',
+  unknown: 'UNKNOWN',
+};
 export const verdictEmoji: Record<Verdict, string> = { bad: '🔴', good: '🟢', normal: '⚪', unknown: '🟡' };

@@ -1,7 +1,15 @@
 /** The Markdown report: `report.md` and the GitHub job summary. Everything from outside is escaped. Pure. */
 import { formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
-import { countsLine, isSafeUrl, metricCells, orderedStacks, reportDay, verdictEmoji, verdictLabel } from './common';
+import {
+  countsLine,
+  isSafeUrl,
+  metricCells,
+  orderedStacks,
+  reportDay,
+  verdictEmoji,
+  verdictLabel,
+} from './common';
 
 /** Text from outside (names, labels, titles) as literal Markdown: no markup, no HTML, no table breaks. */
 export function escapeMarkdown(text: string): string {
@@ -17,12 +25,17 @@ function link(label: string, url: string): string {
 
 function stackSection(stack: StackReport): string[] {
   const team = stack.team ? ` · ${escapeMarkdown(stack.team)}` : '';
-  const lines = [`### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${verdictLabel[stack.verdict].toLowerCase()}`, ''];
+  const lines = [
+    `### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${verdictLabel[stack.verdict].toLowerCase()}`,
+    '',
+  ];
   for (const reason of stack.reasons) lines.push(`- ${escapeMarkdown(reason)}`);
   lines.push('', '| metric | now | usual | change | verdict |', '|---|---:|---:|---:|---|');
   for (const m of stack.metrics) {
     const c = metricCells(m);
-    lines.push(`| ${escapeMarkdown(m.label)} | ${escapeMarkdown(c.current)} | ${escapeMarkdown(c.usual)} | ${c.change} | ${m.verdict} |`);
+    lines.push(
+      `| ${escapeMarkdown(m.label)} | ${escapeMarkdown(c.current)} | ${escapeMarkdown(c.usual)} | ${c.change} | ${m.verdict} |`,
+    );
   }
   const events: string[] = [];
   for (const [kind, summary] of Object.entries(stack.events)) {
@@ -56,14 +69,23 @@ export function renderMarkdown(report: Report): string {
   if (normal.length > 0) {
     lines.push('### ⚪ Normal', '');
     for (const s of normal) {
-      const note = s.reasons.every((r) => r.startsWith('all ')) ? '' : ` — ${escapeMarkdown(s.reasons.join('; '))}`;
+      const note = s.reasons.every((r) => r.startsWith('all '))
+        ? ''
+        : ` — ${escapeMarkdown(s.reasons.join('; '))}`;
       lines.push(`- ${escapeMarkdown(s.name)}${note}`);
     }
     lines.push('');
   }
-  lines.push('<details><summary>Data sources</summary>', '', '| source | status | requests | retries | errors |', '|---|---|---:|---:|---|');
+  lines.push(
+    '<details><summary>Data sources</summary>',
+    '',
+    '| source | status | requests | retries | errors |',
+    '|---|---|---:|---:|---|',
+  );
   for (const s of report.sources) {
-    lines.push(`| ${escapeMarkdown(s.id)} | ${s.status} | ${s.requests} | ${s.retries} | ${escapeMarkdown(s.errors.slice(0, 3).join('; '))} |`);
+    lines.push(
+      `| ${escapeMarkdown(s.id)} | ${s.status} | ${s.requests} | ${s.retries} | ${escapeMarkdown(s.errors.slice(0, 3).join('; '))} |`,
+    );
   }
   lines.push('', '</details>', '');
   return lines.join('\n');

@@ -11,7 +11,10 @@ function sourceLine(s: Report['sources'][number]): string {
 function eventsLine(stack: StackReport): string | undefined {
   const parts: string[] = [];
   const { deployments, alerts } = stack.events;
-  if (deployments) parts.push(`${deployments.window} deployment${deployments.window === 1 ? '' : 's'} (14 d: ${deployments.last14d})`);
+  if (deployments)
+    parts.push(
+      `${deployments.window} deployment${deployments.window === 1 ? '' : 's'} (14 d: ${deployments.last14d})`,
+    );
   if (alerts) parts.push(`${alerts.window} alert${alerts.window === 1 ? '' : 's'} (14 d: ${alerts.last14d})`);
   return parts.length > 0 ? `in the window: ${parts.join(', ')}` : undefined;
 }
@@ -36,7 +39,10 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
     if (detail) {
       const events = eventsLine(stack);
       if (events) lines.push(`  ${events}`);
-      for (const item of [...(stack.events.deployments?.items ?? []), ...(stack.events.alerts?.items ?? [])].slice(0, 3)) {
+      for (const item of [
+        ...(stack.events.deployments?.items ?? []),
+        ...(stack.events.alerts?.items ?? []),
+      ].slice(0, 3)) {
         lines.push(`    ${item.at.slice(11, 16)}Z ${item.title}`);
       }
       for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
@@ -50,8 +56,13 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
     lines.push('Data: ' + report.sources.map(sourceLine).join('; '));
     for (const s of report.sources) for (const e of s.errors.slice(0, 3)) lines.push(`  ${s.id}: ${e}`);
     lines.push(
-      'How: each metric\'s day is compared with the same hours on previous days (median and MAD); objectives breached or long stretches outside the usual band are bad.',
+      "How: each metric's day is compared with the same hours on previous days (median and MAD); objectives breached or long stretches outside the usual band are bad.",
     );
   }
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    lines
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }

@@ -35,7 +35,9 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
   const stackReports = stacks.map((stack): StackReport => {
     const metrics = stack.metrics.map((spec) => {
       const s = series.get(key(stack.id, spec.id));
-      const failure = failures.get(key(stack.id, spec.id)) ?? (s ? undefined : `source "${spec.source}" returned no series`);
+      const failure =
+        failures.get(key(stack.id, spec.id)) ??
+        (s ? undefined : `source "${spec.source}" returned no series`);
       return classifyMetric({
         spec,
         points: s?.points ?? [],
@@ -76,7 +78,11 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
   };
 }
 
-function summariseEvents(stack: StackSpec, events: readonly SourceEvent[], windows: ReportWindows): StackReport['events'] {
+function summariseEvents(
+  stack: StackSpec,
+  events: readonly SourceEvent[],
+  windows: ReportWindows,
+): StackReport['events'] {
   const out: StackReport['events'] = {};
   const { start, end } = windows.current;
   for (const kind of ['deployments', 'alerts'] as const) {
@@ -86,7 +92,9 @@ function summariseEvents(stack: StackSpec, events: readonly SourceEvent[], windo
     const summary: EventSummary = {
       window: inWindow.length,
       last14d: mine.filter((e) => e.at >= end - eventLookBackMs).length,
-      items: inWindow.slice(0, maxEventItems).map((e) => ({ at: iso(e.at), title: e.title, ...(e.url ? { url: e.url } : {}) })),
+      items: inWindow
+        .slice(0, maxEventItems)
+        .map((e) => ({ at: iso(e.at), title: e.title, ...(e.url ? { url: e.url } : {}) })),
     };
     out[kind] = summary;
   }

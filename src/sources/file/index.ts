@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors';
 import type { FileSourceConfig } from '../../config/schema';
-import type { MetricSource, Point, Series, SourceContext, SourceEvent, SourcePlan, SourceResult } from '../types';
+import type {
+  MetricSource,
+  Point,
+  Series,
+  SourceContext,
+  SourceEvent,
+  SourcePlan,
+  SourceResult,
+} from '../types';
 import { parseCsv, parseEventsCsv, parseJson } from './parse';
 
 export function createFileSource(config: FileSourceConfig, ctx: SourceContext): MetricSource {
@@ -24,14 +32,18 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       return { text: readFileSync(path, 'utf8'), path, shown };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(`source "${config.id}": cannot read ${shown} (${code === 'ENOENT' ? 'no such file' : code})`);
+      throw new UsageError(
+        `source "${config.id}": cannot read ${shown} (${code === 'ENOENT' ? 'no such file' : code})`,
+      );
     }
   };
   const read = (query: string): Point[] => {
     const cached = cache.get(query);
     if (cached) return cached;
     const { text, shown } = locate(query);
-    const points = query.toLowerCase().endsWith('.json') ? parseJson(text, shown) : parseCsv(text, shown, config.timezone);
+    const points = query.toLowerCase().endsWith('.json')
+      ? parseJson(text, shown)
+      : parseCsv(text, shown, config.timezone);
     cache.set(query, points);
     return points;
   };
@@ -42,31 +54,51 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
 
   return {
     id: config.id,
-    // async: a bad file rejects the promise rather than throwing at the call.
-    async fetch(plan: SourcePlan): Promise<SourceResult> {
-      const loaded = plan.groups.flatMap((g) => g.members.map((m) => ({ member: m, points: read(m.query) })));
-      const events = plan.events.flatMap((q): SourceEvent[] =>
-        readEvents(q.query).map(({ at, title }) => ({ stackId: q.stackId, kind: q.kind, at, title: title || q.kind })),
-      );
-      const shift = config.align === 'now' ? alignShift(loaded.map((l) => l.points), ctx.reportTime) : 0;
-      const series: Series[] = loaded.map(({ member, points }) => ({
-        stackId: member.stackId,
-        metricId: member.metricId,
-        points: points
-          .map(([t, v]): Point => [t + shift, v])
-          .filter(([t]) => t >= plan.start && t < plan.end),
-      }));
-      const shiftedEvents = events
-        .map((e) => ({ ...e, at: e.at + shift }))
-        .filter((e) => e.at >= plan.eventsStart && e.at < plan.end);
-      return {
-        series,
-        events: shiftedEvents,
-        failures: [],
-        health: { id: config.id, type: 'file', status: 'ok', requests: loaded.length, retries: 0, errors: [] },
-      };
+    fetch(plan: SourcePlan): Promise<SourceResult> {
+      // A bad file rejects the promise rather than throwing at the call.
+      return Promise.resolve().then(() => readAll(plan));
     },
   };
+
+  function readAll(plan: SourcePlan): SourceResult {
+    const loaded = plan.groups.flatMap((g) => g.members.map((m) => ({ member: m, points: read(m.query) })));
+    const events = plan.events.flatMap((q): SourceEvent[] =>
+      readEvents(q.query).map(({ at, title }) => ({
+        stackId: q.stackId,
+        kind: q.kind,
+        at,
+        title: title || q.kind,
+      })),
+    );
+    const shift =
+      config.align === 'now'
+        ? alignShift(
+            loaded.map((l) => l.points),
+            ctx.reportTime,
+          )
+        : 0;
+    const series: Series[] = loaded.map(({ member, points }) => ({
+      stackId: member.stackId,
+      metricId: member.metricId,
+      points: points.map(([t, v]): Point => [t + shift, v]).filter(([t]) => t >= plan.start && t < plan.end),
+    }));
+    const shiftedEvents = events
+      .map((e) => ({ ...e, at: e.at + shift }))
+      .filter((e) => e.at >= plan.eventsStart && e.at < plan.end);
+    return {
+      series,
+      events: shiftedEvents,
+      failures: [],
+      health: {
+        id: config.id,
+        type: 'file',
+        status: 'ok',
+        requests: loaded.length,
+        retries: 0,
+        errors: [],
+      },
+    };
+  }
 }
 
 /**
@@ -80,7 +112,8 @@ function alignShift(all: Point[][], reportTime: number): number {
   for (const points of all) {
     const last = points[points.length - 1];
     if (last && last[0] > newest) newest = last[0];
-    if (points.length > 1) step = Math.min(step, points[points.length - 1]![0] - points[points.length - 2]![0]);
+    if (points.length > 1)
+      step = Math.min(step, points[points.length - 1]![0] - points[points.length - 2]![0]);
   }
   if (!Number.isFinite(newest)) return 0;
   return reportTime - newest - (Number.isFinite(step) ? step : 0);
