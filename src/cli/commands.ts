@@ -107,13 +107,10 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
       ...runDeps(cli),
       secrets: config.secrets,
     });
+    // Channels say what they did; the runner repeats only failures, which decide the exit code.
     for (const r of results) {
-      const line =
-        r.status === 'failed'
-          ? `deliver: ${r.channel} FAILED: ${r.error}`
-          : `deliver: ${r.channel} ${r.status}: ${r.detail}`;
-      if (r.status === 'failed') cli.logger.warn(redact(line, config.secrets));
-      else cli.logger.info(redact(line, config.secrets));
+      if (r.status === 'failed') cli.logger.warn(redact(`deliver: ${r.channel} FAILED: ${r.error}`, config.secrets));
+      else cli.logger.debug(redact(`deliver: ${r.channel} ${r.status}: ${r.detail}`, config.secrets));
     }
     deliveryFailed = results.some((r) => r.status === 'failed');
   }
