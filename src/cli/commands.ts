@@ -13,6 +13,7 @@ import { sleep } from '../net/retry';
 import { generateReports } from '../pipeline';
 import { latestReportTime, parseReportTime, reportTimesBetween } from '../plan/windows';
 import { renderText } from '../render/text';
+import { redactReport } from '../report/redact';
 import type { Report, Verdict } from '../report/types';
 import { fileFormats, writeReportFiles, type FileFormat } from './files';
 
@@ -88,7 +89,7 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
     { times: [at], stackIds: options.stack, generatedAt: cli.now() },
     runDeps(cli),
   );
-  const report = reports[0]!;
+  const report = redactReport(reports[0]!, config.secrets);
   const written = await writeReportFiles(report, outDir, formats);
   cli.logger.info(
     `files: ${written.length} written to ${outDir} in ${((cli.now() - t0) / 1000).toFixed(1)} s`,
@@ -109,7 +110,8 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
     });
     // Channels say what they did; the runner repeats only failures, which decide the exit code.
     for (const r of results) {
-      if (r.status === 'failed') cli.logger.warn(redact(`deliver: ${r.channel} FAILED: ${r.error}`, config.secrets));
+      if (r.status === 'failed')
+        cli.logger.warn(redact(`deliver: ${r.channel} FAILED: ${r.error}`, config.secrets));
       else cli.logger.debug(redact(`deliver: ${r.channel} ${r.status}: ${r.detail}`, config.secrets));
     }
     deliveryFailed = results.some((r) => r.status === 'failed');
@@ -145,7 +147,7 @@ export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Pr
     runDeps(cli),
   );
   if (options.format === 'json') {
-    cli.stdout(`${JSON.stringify({ runs: reports })}\n`);
+    cli.stdout(`${JSON.stringify({ runs: reports.map((r) => redactReport(r, config.secrets)) })}\n`);
   } else {
     cli.stdout(backtestTable(reports));
   }

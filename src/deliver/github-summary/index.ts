@@ -11,7 +11,7 @@ import { redact } from '../../errors';
 import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
 import { reportAnnotations } from './annotations';
 import { fitSummary, summaryLimitBytes } from './fit';
-import { redactReport } from './redact-report';
+import { redactReport } from '../../report/redact';
 
 export { annotation, escapeData, escapeProperty, reportAnnotations } from './annotations';
 export { fitSummary, summaryLimitBytes } from './fit';

@@ -10,7 +10,7 @@ import { defaultRetryPolicy, isTransientStatus, retriesOf, retryAfterMs, withRet
 import type { RetryDecision, RetryPolicy } from '../../net/retry';
 import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
 import { slackPayload } from './payload';
-import { redactReport } from './redact-report';
+import { redactReport } from '../../report/redact';
 
 export { escapeMrkdwn, slackLimits, slackPayload } from './payload';
 export type { SlackBlock, SlackMessage, SlackPayloadOptions, SlackText } from './payload';

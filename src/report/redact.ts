@@ -1,11 +1,11 @@
 /**
  * The report with every secret replaced by "***" in every string, before anything renders it:
  * renderers escape text (`-` → `\-`, `&` → `&amp;`), after which a secret no longer matches and
- * scrubbing the output alone would miss it. (Small enough to keep per channel; could move to
- * src/errors.ts beside `redact` if a third channel needs it.)
+ * scrubbing the output alone would miss it. The CLI redacts the report before writing files; channels
+ * redact again, as they may be handed a report by other callers.
  */
-import { redact } from '../../errors';
-import type { Report } from '../../report/types';
+import { redact } from '../errors';
+import type { Report } from './types';
 
 function deep(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === 'string') return redact(value, secrets);
