@@ -170,11 +170,12 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
   const { current } = input.windows;
   const minMs = input.spec.thresholds.episodeMinMinutes * minute;
   const episodes: Episode[] = [];
-  let run: { first: number; last: number; peak: number; usual: number } | undefined;
+  let run: { first: number; last: number; peak: number; usual: number; count: number } | undefined;
   let insideSince = 0;
   let previous = -Infinity;
   const close = () => {
-    if (run && run.last + step - run.first >= minMs) {
+    // One reading is a blip whatever the step (hourly data would otherwise make a single point an hour).
+    if (run && run.count >= 2 && run.last + step - run.first >= minMs) {
       episodes.push({
         start: new Date(run.first).toISOString(),
         end: new Date(Math.min(current.end, run.last + step)).toISOString(),
@@ -204,8 +205,9 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
       (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
     if (outside) {
       insideSince = 0;
-      if (!run) run = { first: time, last: time, peak: v, usual: m };
+      if (!run) run = { first: time, last: time, peak: v, usual: m, count: 0 };
       run.last = time;
+      run.count += 1;
       if (Math.abs(v - m) > Math.abs(run.peak - run.usual)) [run.peak, run.usual] = [v, m];
     } else if (run && ++insideSince > 1) {
       close();

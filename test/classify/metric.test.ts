@@ -255,7 +255,22 @@ describe('classifyMetric: numbers and reasons', () => {
   });
 });
 
-describe('classifyMetric: found by reading the code (expected behaviour; these fail until fixed)', () => {
+describe('classifyMetric: cases found in review', () => {
+  it.each([
+    ['one hourly reading', 1, 'normal'],
+    ['two hourly readings in a row', 2, 'bad'],
+  ])('on hourly data, %s far outside the band is %s', (_name, readings, verdict) => {
+    const hourly: Shape = (o, day) => {
+      if (o % hourMs !== 0) return undefined;
+      if (day === 0 && o >= 5 * hourMs && o < (5 + readings) * hourMs) return 0.9;
+      return wiggle(0.3)(o, day);
+    };
+
+    const result = classify(hourly);
+
+    expect(result.verdict).toBe(verdict);
+  });
+
   it('does not turn float noise on a zero baseline into an alarm', () => {
     // BUG (src/classify/metric.ts, dailySpread): the spread floor is relative (5% of |baseline|) with an
     // absolute floor of 1e-12, so on an all-zero baseline any nonzero value scores in the millions of MAD.
