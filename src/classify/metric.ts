@@ -97,9 +97,10 @@ interface Profile {
   bucketMs: number;
   /** Today's mean per bucket, for the chart. */
   current: (number | null)[];
-  /** Per time-of-day bucket: the baseline's median, and how far from it a value must be to count as outside. */
+  /** Per time-of-day bucket: the baseline's median, and the band outside which a reading is far off. */
   mid: (number | null)[];
-  reach: (number | null)[];
+  low: (number | null)[];
+  high: (number | null)[];
   /** Lowest and highest baseline day's mean per bucket: a value inside that range happened before. */
   dayLow: (number | null)[];
   dayHigh: (number | null)[];
@@ -146,14 +147,20 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
       ? null
       : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
   });
-  const reach = spread.map((s, i) =>
-    s === null ? null : Math.max(t.episodeScore * s, t.episodeMinChange * Math.abs(mid[i]!)),
-  );
+  // The relative part of the band is symmetric in ratio: with episodeMinChange 1, twice the usual
+  // value above, half of it below (a drop can never be more than 100%).
+  const up = t.episodeMinChange;
+  const down = t.episodeMinChange / (1 + t.episodeMinChange);
+  const band = (sign: 1 | -1, relative: number) =>
+    spread.map((s, i) =>
+      s === null ? null : mid[i]! + sign * Math.max(t.episodeScore * s, relative * Math.abs(mid[i]!)),
+    );
   return {
     bucketMs,
     current: bucketMeans(cut(input.points, current), current, bucketMs, count),
     mid,
-    reach,
+    low: band(-1, down),
+    high: band(1, up),
     dayLow,
     dayHigh,
   };
@@ -192,15 +199,18 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
     previous = time;
     const i = Math.floor((time - current.start) / profile.bucketMs);
     const m = profile.mid[i];
-    const reach = profile.reach[i];
+    const low = profile.low[i];
+    const high = profile.high[i];
     // Outside: far from the usual value, and beyond what any baseline day did at this time of day
     // (so a weekend that looks like last weekend is not an episode).
     const outside =
       m !== null &&
       m !== undefined &&
-      reach !== null &&
-      reach !== undefined &&
-      Math.abs(v - m) >= reach &&
+      low !== null &&
+      low !== undefined &&
+      high !== null &&
+      high !== undefined &&
+      (v >= high || v <= low) &&
       isWorse(v - m, input.spec.direction) &&
       (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
     if (outside) {
@@ -221,9 +231,9 @@ function chartOf(profile: Profile, window: TimeWindow): ChartData {
   return {
     t: profile.current.map((_, i) => window.start + i * profile.bucketMs),
     value: profile.current.map((v) => (v === null ? null : round(v))),
-    low: profile.mid.map((m, i) => (m === null ? null : round(m - profile.reach[i]!))),
+    low: profile.low.map((v) => (v === null ? null : round(v))),
     mid: profile.mid.map((m) => (m === null ? null : round(m))),
-    high: profile.mid.map((m, i) => (m === null ? null : round(m + profile.reach[i]!))),
+    high: profile.high.map((v) => (v === null ? null : round(v))),
   };
 }
 

@@ -98,7 +98,7 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
 
   let deliveryFailed = false;
   if (options.send || options.dryRun) {
-    const channels = channelsFor(config.delivery);
+    const channels = channelsFor(config.delivery, { write: (line) => cli.stdout(`${line}\n`) });
     if (channels.length === 0) cli.logger.info('deliver: no channels configured');
     const results = await deliverAll(channels, {
       report,

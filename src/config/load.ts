@@ -49,7 +49,10 @@ export function parseConfig(
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const { line, col } = lineCounter.linePos(e.pos[0]);
-      return `${path}:${line}:${col}: ${e.message.split('\n')[0]}`;
+      // `${VAR}` unquoted inside `{ … }` is the usual cause of flow-map errors.
+      const hint =
+        /flow/i.test(e.message) && /\$\{/.test(text) ? ' (inside { … }, quote ${VAR} values: "${VAR}")' : '';
+      return `${path}:${line}:${col}: ${e.message.split('\n')[0]}${hint}`;
     });
     throw new ConfigError(problems[0]!, problems);
   }

@@ -8,9 +8,17 @@ import { createGithubSummaryChannel } from './github-summary';
 import { createSlackChannel } from './slack';
 import type { DeliveryChannel, DeliveryContext, DeliveryResult } from './types';
 
-export function channelsFor(delivery: DeliveryConfig): DeliveryChannel[] {
+/** `write` takes GitHub workflow commands (annotations), which must reach stdout. */
+export function channelsFor(
+  delivery: DeliveryConfig,
+  options: { write?: (line: string) => void } = {},
+): DeliveryChannel[] {
   const channels: DeliveryChannel[] = [];
-  if (delivery.githubSummary !== false) channels.push(createGithubSummaryChannel(delivery.githubSummary));
+  if (delivery.githubSummary !== false) {
+    channels.push(
+      createGithubSummaryChannel(delivery.githubSummary, options.write ? { write: options.write } : {}),
+    );
+  }
   if (delivery.email) channels.push(createEmailChannel(delivery.email));
   if (delivery.slack) channels.push(createSlackChannel(delivery.slack));
   return channels;

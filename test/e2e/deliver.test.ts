@@ -148,7 +148,7 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-  /** Lines the github-summary channel wrote to the process's stdout (workflow-command annotations). */
+  /** Workflow-command lines (annotations) the github-summary channel wrote to stdout. */
   annotations: string;
   ms: number;
 }
@@ -157,7 +157,6 @@ interface Run {
 async function run(world: World, options: Partial<ReportOptions>): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const annotations: string[] = [];
   const cli: CliEnv = {
     env: world.env,
     now: () => now,
@@ -166,11 +165,6 @@ async function run(world: World, options: Partial<ReportOptions>): Promise<Run> 
     stdout: (text) => out.push(text),
     cwd: world.dir,
   };
-  // Annotations go straight to process.stdout (GitHub reads them there): capture, don't print.
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    annotations.push(String(chunk));
-    return true;
-  });
   const started = performance.now();
   let code: number;
   try {
@@ -180,14 +174,17 @@ async function run(world: World, options: Partial<ReportOptions>): Promise<Run> 
     );
   } catch (error) {
     code = exitCodeFor(error, 'verbose', (text) => err.push(text));
-  } finally {
-    write.mockRestore();
   }
+  const stdout = out.join('');
   return {
     code,
-    stdout: out.join(''),
+    stdout,
     stderr: err.join(''),
-    annotations: annotations.join(''),
+    annotations: stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::'))
+      .map((line) => `${line}\n`)
+      .join(''),
     ms: performance.now() - started,
   };
 }
