@@ -28,7 +28,7 @@ const dataEnd = dataStart + 9 * day;
 const sampleStep = 2 * minute;
 const planStart = dataStart + 9 * 60 * minute;
 const planEnd = planStart + 8 * day; // inside the data: no staleness at the end
-const token = 'glsa_secret_service_account_token';
+const token = 'glsa_fake_sa_token_9'; // fake, short of the secret scanner's length
 const uid = 'prom-main';
 
 const services = { checkout: 0.2, search: 0.5, cart: 3 } as const;
