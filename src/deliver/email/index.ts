@@ -50,7 +50,20 @@ interface Outcome {
   delivered: string[];
   failed: { address: string; reason: string }[];
   retries: number;
+  /** Set when the server could not be reached or refused the login: later messages would fail alike. */
+  unreachable?: string;
 }
+
+/** Errors that say the server, not this message, is the problem. */
+const serverLevelCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'EDNS',
+  'ENOTFOUND',
+  'EAUTH',
+  'ESOCKET',
+]);
 
 /** The password of the SMTP URL, encoded and decoded, for redaction. */
 function smtpSecrets(url: string): string[] {
@@ -208,6 +221,9 @@ export function createEmailChannel(
           ? 'still deferred'
           : describeSmtpError(error) + (outcome.retries ? ` (after ${retriesText(outcome.retries)})` : '');
       for (const address of pending) outcome.failed.push({ address, reason });
+      const code = (error as { code?: unknown } | null)?.code;
+      if (!outcome.delivered.length && typeof code === 'string' && serverLevelCodes.has(code))
+        outcome.unreachable = reason;
     }
     return outcome;
   }
@@ -236,7 +252,21 @@ export function createEmailChannel(
         });
         const outcomes: Outcome[] = [];
         try {
-          for (const message of plan.messages) outcomes.push(await send(transport, message, ctx, scrub));
+          for (const message of plan.messages) {
+            const unreachable = outcomes.find((o) => o.unreachable)?.unreachable;
+            // Once the server is unreachable, do not wait through every message's retries again.
+            outcomes.push(
+              unreachable
+                ? {
+                    message,
+                    subject: '',
+                    delivered: [],
+                    retries: 0,
+                    failed: message.to.map((address) => ({ address, reason: `not tried: ${unreachable}` })),
+                  }
+                : await send(transport, message, ctx, scrub),
+            );
+          }
         } finally {
           transport.close();
         }
