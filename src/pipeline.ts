@@ -59,6 +59,11 @@ export async function generateReports(
   const latest = options.times[options.times.length - 1] ?? range.end;
 
   const started = deps.now();
+  let fetched = 0;
+  const fetchedOne = <T>(result: T): T => {
+    deps.logger.progress?.('fetch', ++fetched, plans.size);
+    return result;
+  };
   const results = await Promise.all(
     [...plans].map(async ([sourceId, plan]): Promise<SourceResult> => {
       const sourceConfig = config.sources.find((s) => s.id === sourceId)!;
@@ -72,7 +77,7 @@ export async function generateReports(
       };
       try {
         const source = (deps.createSource ?? createSource)(sourceConfig, ctx);
-        return await source.fetch(plan, deps.signal ?? new AbortController().signal);
+        return fetchedOne(await source.fetch(plan, deps.signal ?? new AbortController().signal));
       } catch (error) {
         if (error instanceof UsageError || error instanceof ConfigError) throw error;
         // A source that fails as a whole leaves its metrics unknown; the others still report.
@@ -80,7 +85,7 @@ export async function generateReports(
           error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`,
           config.secrets,
         );
-        return {
+        return fetchedOne({
           series: [],
           events: [],
           failures: plan.groups.flatMap((g) =>
@@ -94,7 +99,7 @@ export async function generateReports(
             retries: 0,
             errors: [message],
           },
-        };
+        });
       }
     }),
   );
@@ -110,9 +115,11 @@ export async function generateReports(
   );
   for (const h of data.health) for (const e of h.errors) deps.logger.warn(redact(e, config.secrets));
 
-  const reports = windows.map((w) =>
-    buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt }),
-  );
+  const reports = windows.map((w, i) => {
+    const report = buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt });
+    deps.logger.progress?.('classify', i + 1, windows.length);
+    return report;
+  });
   const allSourcesFailed = data.health.length > 0 && data.health.every((h) => h.status === 'failed');
   return { reports, allSourcesFailed };
 }
