@@ -307,6 +307,12 @@ export function classifyMetric(input: MetricInput): MetricReport {
     baselineValues: baselineAggs.map(round),
     ...(spec.slo ? { slo: spec.slo } : {}),
   };
+  // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
+  const lastSeen = [...todayPoints].reverse().find(([, v]) => v !== null)?.[0];
+  const silentFor = lastSeen === undefined ? 0 : windows.current.end - (lastSeen + step);
+  const stale = lastSeen !== undefined && silentFor >= Math.max(2 * 3_600_000, 6 * step);
+  const staleNote = stale ? `; no data since ${formatClock(lastSeen + step, timezone)}` : '';
+  if (stale) Object.assign(base, { noDataSince: new Date(lastSeen + step).toISOString() });
   const fmt = (v: number | null) => formatValue(v, spec.unit);
   const versus = () => {
     const bits = [formatChange(change)];
@@ -324,7 +330,7 @@ export function classifyMetric(input: MetricInput): MetricReport {
     verdict,
     rule,
     episodes,
-    reason,
+    reason: verdict === 'unknown' ? reason : `${reason}${staleNote}`,
     ...(chart ? { chart } : {}),
   });
 

@@ -17,7 +17,9 @@ export function stackVerdict(metrics: readonly MetricReport[]): Verdict {
 /** The lines that explain a stack's verdict: what drove it first, then every metric left unjudged. */
 export function stackReasons(verdict: Verdict, metrics: readonly MetricReport[]): string[] {
   const of = (v: Verdict) => metrics.filter((m) => m.verdict === v).map((m) => m.reason);
-  const unknown = of('unknown');
+  // Metrics judged on data that stopped early are said too, whatever their verdict.
+  const stale = metrics.filter((m) => m.noDataSince && m.verdict === 'normal').map((m) => m.reason);
+  const unknown = [...of('unknown'), ...stale];
   switch (verdict) {
     case 'bad':
       return [...of('bad'), ...unknown];

@@ -51,6 +51,8 @@ export interface MetricReport {
   /** The aggregate of each baseline window that had data, newest first. */
   baselineValues?: number[];
   slo?: { min?: number; max?: number };
+  /** Set when the series stopped well before the window's end: the verdict rests on older data. */
+  noDataSince?: string;
   /** The rule that decided, e.g. "slo", "baseline", "episode", "coverage". */
   rule: string;
   episodes: Episode[];

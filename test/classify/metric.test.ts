@@ -256,6 +256,23 @@ describe('classifyMetric: numbers and reasons', () => {
 });
 
 describe('classifyMetric: cases found in review', () => {
+  it('says when the data stopped hours before the report time, though enough is left to judge', () => {
+    const stopped: Shape = (o, day) => (day === 0 && o >= 21 * hourMs ? undefined : wiggle(0.3)(o, day));
+
+    const result = classify(stopped);
+
+    expect(result.verdict).toBe('normal');
+    expect(result.noDataSince).toBe('2026-11-26T06:00:00.000Z');
+    expect(result.reason).toMatch(/; no data since 06:00$/);
+  });
+
+  it('adds no note when the data runs to the end of the window', () => {
+    const result = classify(wiggle(0.3));
+
+    expect(result.noDataSince).toBeUndefined();
+    expect(result.reason).not.toContain('no data');
+  });
+
   it.each([
     ['one hourly reading', 1, 'normal'],
     ['two hourly readings in a row', 2, 'bad'],

@@ -76,3 +76,17 @@ describe('stackReasons', () => {
     expect(stackReasons(verdict, ms)).toEqual(expected);
   });
 });
+
+describe('stackReasons for data that stopped early', () => {
+  it('says a normal metric was judged on data that stopped hours ago, once', () => {
+    const ms = metrics(['normal:c', 'good']);
+    ms[0] = {
+      ...ms[0]!,
+      noDataSince: '2026-11-26T06:00:00.000Z',
+      reason: 'metric 0 is normal; no data since 06:00',
+    };
+
+    expect(stackReasons('good', ms)).toEqual(['metric 1 is good', 'metric 0 is normal; no data since 06:00']);
+    expect(stackReasons('normal', [ms[0]!])).toEqual(['metric 0 is normal; no data since 06:00']);
+  });
+});
