@@ -87,6 +87,6 @@ describe('stackReasons for data that stopped early', () => {
     };
 
     expect(stackReasons('good', ms)).toEqual(['metric 1 is good', 'metric 0 is normal; no data since 06:00']);
-    expect(stackReasons('normal', [ms[0]!])).toEqual(['metric 0 is normal; no data since 06:00']);
+    expect(stackReasons('normal', [ms[0]])).toEqual(['metric 0 is normal; no data since 06:00']);
   });
 });
