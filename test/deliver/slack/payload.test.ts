@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { escapeMrkdwn, slackLimits, slackPayload } from '../../../src/deliver/slack';
 import type { SlackBlock, SlackMessage, SlackText } from '../../../src/deliver/slack';
 import type { Report, StackReport } from '../../../src/report/types';
+import { loadConfig } from '../../../src/config/load';
+import { silentLogger } from '../../../src/logger';
+import { generateReports } from '../../../src/pipeline';
 import { hostile, sampleReport } from '../../fixtures/sample-report';
 
 const demoPath = join(__dirname, '../../fixtures/slack-payload.demo.json');
@@ -177,8 +180,15 @@ describe('escapeMrkdwn', () => {
 });
 
 describe('slack-payload.demo.json', () => {
-  it('is what slackPayload() makes of the sample report (UPDATE_FIXTURES=1 regenerates it)', () => {
-    const current = `${JSON.stringify(slackPayload(sampleReport(), demoOptions), null, 2)}\n`;
+  it('is what slackPayload() makes of the demo report (UPDATE_FIXTURES=1 regenerates it)', async () => {
+    const at = Date.parse('2026-11-26T08:00:00Z');
+    const config = loadConfig(join(__dirname, '../../../config/demo.yaml'), {});
+    const { reports } = await generateReports(
+      config,
+      { times: [at], generatedAt: at + 3_000 },
+      { logger: silentLogger, now: () => at, sleep: () => Promise.resolve(), random: () => 0 },
+    );
+    const current = `${JSON.stringify(slackPayload(reports[0]!, demoOptions), null, 2)}\n`;
     if (process.env.UPDATE_FIXTURES === '1') writeFileSync(demoPath, current);
 
     const stored = readFileSync(demoPath, 'utf8');
