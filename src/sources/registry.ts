@@ -8,7 +8,7 @@ import type { MetricSource, SourceContext } from './types';
 
 export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceContext) => MetricSource;
 
-type Registry = { [K in SourceConfig['type']]?: SourceFactory<Extract<SourceConfig, { type: K }>> };
+type Registry = { [K in SourceConfig['type']]: SourceFactory<Extract<SourceConfig, { type: K }>> };
 
 export const sourceRegistry: Registry = {
   datadog: createDatadogSource,
@@ -18,7 +18,6 @@ export const sourceRegistry: Registry = {
 };
 
 export function createSource(config: SourceConfig, ctx: SourceContext): MetricSource {
-  const factory = sourceRegistry[config.type] as SourceFactory<SourceConfig> | undefined;
-  if (!factory) throw new Error(`source type "${config.type}" is not available`);
+  const factory = sourceRegistry[config.type] as SourceFactory<SourceConfig>;
   return factory(config, ctx);
 }
