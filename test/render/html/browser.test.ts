@@ -6,6 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../../src/config/load';
+import { silentLogger } from '../../../src/logger';
+import { generateReports } from '../../../src/pipeline';
 import { renderHtml } from '../../../src/render/html';
 import type { StackReport } from '../../../src/report/types';
 import { hostile, sampleReport } from '../../fixtures/sample-report';
@@ -166,6 +169,41 @@ describe('the 50-stack email (cid images) in Chromium', () => {
     expect(findings.images.length).toBe(attachments);
     expect(findings.images.filter((i) => i.naturalWidth === 0)).toEqual([]);
     expect(findings.text).toContain('Within the usual range — 39 normal');
+  });
+});
+
+describe('the demo email (what `npm start` would send) in Chromium', () => {
+  const seen = new Map<string, PageFindings>();
+  let attachments = 0;
+
+  beforeAll(async () => {
+    const at = Date.parse('2026-11-26T08:00:00Z');
+    const config = loadConfig(path.resolve(__dirname, '../../../config/demo.yaml'), {});
+    const { reports } = await generateReports(
+      config,
+      { times: [at], generatedAt: at },
+      { logger: silentLogger, now: () => at, sleep: () => Promise.resolve(), random: () => 0 },
+    );
+    const { html, images } = await renderHtml(reports[0]!, { images: 'cid' });
+    attachments = images.length;
+    const byCid = new Map(images.map((i) => [i.cid, i.content]));
+    const resolved = html.replace(/src="cid:([^"]+)"/g, (_m, cid: string) => {
+      const content = byCid.get(cid);
+      return content ? `src="data:image/png;base64,${content.toString('base64')}"` : 'src="missing:"';
+    });
+    for (const viewport of viewports) {
+      seen.set(viewport.name, await inspect(resolved, viewport, `demo-email-${viewport.name}.png`));
+    }
+  });
+
+  it.each(viewports)('reads on a $name screen: no sideways scroll, charts inline, bad first', (viewport) => {
+    const findings = seen.get(viewport.name)!;
+
+    expect(findings.scrollWidth).toBeLessThanOrEqual(findings.innerWidth);
+    expect(attachments).toBeGreaterThan(0);
+    expect(findings.images.length).toBe(attachments);
+    expect(findings.images.filter((i) => i.naturalWidth === 0)).toEqual([]);
+    expect(findings.text.indexOf('Checkout')).toBeLessThan(findings.text.indexOf('Search'));
   });
 });
 
