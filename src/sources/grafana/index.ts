@@ -1,6 +1,8 @@
 /**
  * The Grafana source: metrics through `POST /api/ds/query` against one datasource (many refIds per
- * request, one per distinct query), deployment and alert markers from `GET /api/annotations` by tag.
+ * request; for a Prometheus datasource one refId per template grouped by a label, as the prometheus
+ * source does, else one per distinct query), deployment and alert markers from `GET /api/annotations`
+ * by tag.
  *
  * A 400 (or 207) from /api/ds/query still carries every query's answer: only the refIds whose
  * result holds an `error` fail. Grafana's service account token is sent as a bearer token.
@@ -17,6 +19,7 @@ import {
   snippet,
   statusOf,
 } from '../prometheus/http';
+import { membersOf, planGroup, singles, splitByLabel, type PromRequest } from '../prometheus/promql';
 import { chooseSteps, pointCount, type RangeSteps } from '../prometheus/step';
 import type {
   EventQuery,
@@ -50,11 +53,10 @@ export function createGrafanaSource(config: GrafanaSourceConfig, ctx: SourceCont
   return { id: config.id, fetch: (plan, signal) => fetchGrafana(config, ctx, plan, signal) };
 }
 
-/** A distinct query and the members it feeds. */
+/** One refId: a distinct query, or a template grouped by a label, and the members it feeds. */
 interface Job {
   refId: string;
-  query: string;
-  members: QueryMember[];
+  request: PromRequest;
 }
 
 /** One value field of a frame: a series with its labels. */
@@ -95,37 +97,36 @@ async function fetchGrafana(
       failures.push({ stackId: m.stackId, metricId: m.metricId, error: messageOf(error) });
   };
 
-  // One refId per distinct query; stacks with the same query share it.
-  const byQuery = new Map<string, QueryMember[]>();
-  for (const m of plan.groups.flatMap((g) => g.members))
-    byQuery.set(m.query, [...(byQuery.get(m.query) ?? []), m]);
-  const jobs: Job[] = [];
   const models = new Map<string, Record<string, unknown>>();
-  for (const [query, members] of byQuery) {
-    const refId = `q${jobs.length + 1}`;
-    try {
-      models.set(refId, queryModel(query, refId, config.datasource, steps));
-      jobs.push({ refId, query, members });
-    } catch (error) {
-      failMembers(members, fail('rejected', messageOf(error)));
+  let refIds = 0;
+  const toJobs = (requests: readonly PromRequest[]): Job[] => {
+    const jobs: Job[] = [];
+    for (const request of requests) {
+      const refId = `q${++refIds}`;
+      try {
+        models.set(refId, queryModel(request.query, refId, config.datasource, steps));
+        jobs.push({ refId, request });
+      } catch (error) {
+        failMembers(membersOf(request), fail('rejected', messageOf(error)));
+      }
     }
-  }
+    return jobs;
+  };
 
-  const answer = (job: Job, result: QueryResult | undefined): void => {
-    if (!result) return failMembers(job.members, fail('malformed', `no answer for the query ${job.query}`));
-    if (result.error) {
-      const status = result.status ? ` (HTTP ${result.status})` : '';
-      return failMembers(
-        job.members,
-        fail('rejected', `the query ${job.query} failed${status}: ${snippet(result.error)}`, result.status),
-      );
-    }
-    const found = framesToSeries(result.frames ?? [], plan);
+  /** Members whose grouped refId could not serve them: asked again with one refId per query. */
+  const fallback: QueryMember[] = [];
+  const fallBack = (job: Job, why: string) => {
+    ctx.logger.debug(`source "${config.id}": ${why}; one refId per stack instead`);
+    fallback.push(...membersOf(job.request));
+  };
+
+  /** Members of one query: no series is a gap (unknown), several is a query that needs aggregating. */
+  const assign = (members: readonly QueryMember[], found: readonly FrameSeries[], query: string) => {
     if (found.length > 1) {
-      const error = `the query ${job.query} returned ${found.length} series where one is needed; aggregate it, e.g. sum(…)`;
-      return failMembers(job.members, fail('rejected', error));
+      const error = `the query ${query} returned ${found.length} series where one is needed; aggregate it, e.g. sum(…)`;
+      return failMembers(members, fail('rejected', error));
     }
-    for (const m of job.members) {
+    for (const m of members) {
       series.push({
         stackId: m.stackId,
         metricId: m.metricId,
@@ -133,6 +134,32 @@ async function fetchGrafana(
         stepMs: found[0]?.stepMs ?? steps.stepMs,
       });
     }
+  };
+
+  const answer = (job: Job, result: QueryResult | undefined): void => {
+    const { request } = job;
+    const members = membersOf(request);
+    if (!result) return failMembers(members, fail('malformed', `no answer for the query ${request.query}`));
+    if (result.error) {
+      const status = result.status ? ` (HTTP ${result.status})` : '';
+      if (request.kind === 'grouped' && isRejection(result.status)) {
+        // The template itself, or our rewrite of it? The stacks' own queries tell, each failing alone.
+        return fallBack(job, `grouped query ${job.refId} failed${status}: ${snippet(result.error)}`);
+      }
+      return failMembers(
+        members,
+        fail(
+          'rejected',
+          `the query ${request.query} failed${status}: ${snippet(result.error)}`,
+          result.status,
+        ),
+      );
+    }
+    const found = framesToSeries(result.frames ?? [], plan);
+    if (request.kind === 'single') return assign(request.members, found, request.query);
+    const byValue = splitByLabel(request, found, (s) => s.labels);
+    if (!byValue) return fallBack(job, `answer to ${job.refId} not split by ${request.label}`);
+    for (const [value, ms] of request.byValue) assign(ms, byValue.get(value) ?? [], ms[0]!.query);
   };
 
   const runChunk = async (chunk: Job[]): Promise<void> => {
@@ -163,14 +190,29 @@ async function fetchGrafana(
       for (const job of chunk) answer(job, parsed.data.results[job.refId]);
     } catch (error) {
       failMembers(
-        chunk.flatMap((j) => j.members),
+        chunk.flatMap((j) => membersOf(j.request)),
         error,
       );
     }
   };
 
-  const chunks: Job[][] = [];
-  for (let i = 0; i < jobs.length; i += queriesPerRequest) chunks.push(jobs.slice(i, i + queriesPerRequest));
+  const chunked = (jobs: readonly Job[]): Job[][] => {
+    const chunks: Job[][] = [];
+    for (let i = 0; i < jobs.length; i += queriesPerRequest)
+      chunks.push(jobs.slice(i, i + queriesPerRequest));
+    return chunks;
+  };
+
+  // A Prometheus datasource gets one refId per template where a label grouping serves every stack
+  // (as the prometheus source does), else one per distinct query; other datasources one per query.
+  const members = plan.groups.flatMap((g) => g.members);
+  const chunks = chunked(
+    toJobs(
+      shareQueries(
+        config.datasource.type === 'prometheus' ? plan.groups.flatMap(planGroup) : singles(members),
+      ),
+    ),
+  );
 
   const eventErrors: string[] = [];
   let failedEventQueries = 0;
@@ -233,8 +275,10 @@ async function fetchGrafana(
     concurrency,
     (task) => task(),
   );
+  // Every grouped refId that fell back, together: as few requests as the chunking allows.
+  await mapLimit(chunked(toJobs(singles(fallback))), concurrency, runChunk);
 
-  const memberCount = plan.groups.reduce((n, g) => n + g.members.length, 0);
+  const memberCount = members.length;
   const errors = distinctErrors([...failures.map((f) => f.error), ...eventErrors]);
   return {
     series,
@@ -249,6 +293,41 @@ async function fetchGrafana(
       errors,
     },
   };
+}
+
+/**
+ * Requests with the same query (two metrics on one template, or stacks sharing a query) merged into
+ * one, so each distinct query costs one refId.
+ */
+export function shareQueries(requests: readonly PromRequest[]): PromRequest[] {
+  const byQuery = new Map<string, PromRequest>();
+  const out: PromRequest[] = [];
+  for (const request of requests) {
+    const key = `${request.kind === 'grouped' ? `by ${request.label}` : 'single'} ${request.query}`;
+    const seen = byQuery.get(key);
+    if (!seen) {
+      const copy: PromRequest =
+        request.kind === 'grouped'
+          ? { ...request, byValue: new Map([...request.byValue].map(([v, ms]) => [v, [...ms]])) }
+          : { ...request, members: [...request.members] };
+      byQuery.set(key, copy);
+      out.push(copy);
+    } else if (seen.kind === 'grouped' && request.kind === 'grouped') {
+      for (const [v, ms] of request.byValue) seen.byValue.set(v, [...(seen.byValue.get(v) ?? []), ...ms]);
+    } else if (seen.kind === 'single' && request.kind === 'single') {
+      seen.members.push(...request.members);
+    }
+  }
+  return out;
+}
+
+/**
+ * A per-refId error status that may come from our grouped rewrite (Prometheus' 400 bad_data, 422
+ * execution error), or none given; a 5xx is the datasource's trouble and asking again per stack
+ * would only add load.
+ */
+function isRejection(status: number | undefined): boolean {
+  return status === undefined || (status >= 400 && status < 500);
 }
 
 /**

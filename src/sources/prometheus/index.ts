@@ -27,7 +27,14 @@ import {
   messageOf,
   statusOf,
 } from './http';
-import { planGroup, singles, type PromRequest, type SingleRequest } from './promql';
+import {
+  membersOf,
+  planGroup,
+  singles,
+  splitByLabel,
+  type GroupedRequest,
+  type SingleRequest,
+} from './promql';
 import { apiError, rangeQuerySuccess, sampleValue, type MatrixSeries } from './schema';
 import { chooseSteps, pointCount } from './step';
 
@@ -144,8 +151,8 @@ async function fetchPrometheus(
     return merge(outcomes);
   };
 
-  const runGrouped = async (request: Extract<PromRequest, { kind: 'grouped' }>): Promise<Outcome> => {
-    const members = [...request.byValue.values()].flat();
+  const runGrouped = async (request: GroupedRequest): Promise<Outcome> => {
+    const members = membersOf(request);
     let result: MatrixSeries[];
     try {
       result = await queryRange(request.query);
@@ -167,17 +174,13 @@ async function fetchPrometheus(
         await runSingles(rest.flatMap((r) => r.members)),
       ]);
     }
-    const byValue = new Map<string, MatrixSeries[]>();
-    for (const s of result) {
-      const value = s.metric[request.label];
-      if (value === undefined || !request.byValue.has(value)) {
-        // The label did not survive the expression: fall back to one query per stack.
-        ctx.logger.debug(
-          `source "${config.id}": answer not split by ${request.label}; one query per stack instead`,
-        );
-        return runSingles(members);
-      }
-      byValue.set(value, [...(byValue.get(value) ?? []), s]);
+    const byValue = splitByLabel(request, result, (s) => s.metric);
+    if (!byValue) {
+      // The label did not survive the expression: fall back to one query per stack.
+      ctx.logger.debug(
+        `source "${config.id}": answer not split by ${request.label}; one query per stack instead`,
+      );
+      return runSingles(members);
     }
     return merge(
       [...request.byValue].map(([value, ms]) =>

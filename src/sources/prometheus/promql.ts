@@ -11,16 +11,17 @@
 import type { QueryGroup, QueryMember } from '../types';
 
 /** One request to make and the members its answer feeds. */
-export type PromRequest =
-  | {
-      kind: 'grouped';
-      query: string;
-      /** The label whose value tells the stacks apart in the answer. */
-      label: string;
-      /** Label value → members it feeds (two stacks may share a value). */
-      byValue: Map<string, QueryMember[]>;
-    }
-  | SingleRequest;
+export type PromRequest = GroupedRequest | SingleRequest;
+
+/** One query for every stack of a template, its answer split by `label`. */
+export interface GroupedRequest {
+  kind: 'grouped';
+  query: string;
+  /** The label whose value tells the stacks apart in the answer. */
+  label: string;
+  /** Label value → members it feeds (two stacks may share a value). */
+  byValue: Map<string, QueryMember[]>;
+}
 
 export interface SingleRequest {
   kind: 'single';
@@ -43,13 +44,37 @@ export function singles(members: readonly QueryMember[]): SingleRequest[] {
   return [...byQuery].map(([query, ms]) => ({ kind: 'single' as const, query, members: ms }));
 }
 
+/** Every member a request feeds. */
+export function membersOf(request: PromRequest): QueryMember[] {
+  return request.kind === 'grouped' ? [...request.byValue.values()].flat() : request.members;
+}
+
+/**
+ * A grouped answer split back by the request's label: label value → its series. Undefined when a
+ * series lacks the label or holds a value nobody asked for: the expression did not keep the label,
+ * so the answer cannot be told apart and each stack needs its own query.
+ */
+export function splitByLabel<S>(
+  request: GroupedRequest,
+  found: readonly S[],
+  labelsOf: (series: S) => Readonly<Record<string, string>>,
+): Map<string, S[]> | undefined {
+  const byValue = new Map<string, S[]>();
+  for (const s of found) {
+    const value = labelsOf(s)[request.label];
+    if (value === undefined || !request.byValue.has(value)) return undefined;
+    byValue.set(value, [...(byValue.get(value) ?? []), s]);
+  }
+  return byValue;
+}
+
 function fill(template: string, vars: Record<string, string>, keep?: string): string {
   return template.replace(placeholder, (whole, name: string) =>
     name === keep ? whole : (vars[name] ?? whole),
   );
 }
 
-function tryGroup(group: QueryGroup): PromRequest | undefined {
+function tryGroup(group: QueryGroup): GroupedRequest | undefined {
   const { template, members } = group;
   if (members.length < 2) return undefined;
   // The template must be what made each member's query, or the rewrite would not mean the same.

@@ -11,6 +11,8 @@
  * - `GET /api/annotations`: filtered by `tags` (all must match), `from`/`to` and `limit`, newest first.
  *
  * `script` holds canned answers (or 'hang') served first, one per request, for failure modes.
+ * `maxSamples` plays Prometheus' `--query.max-samples`: a query whose answer holds more samples gets
+ * Prometheus' 422 "too many samples" (a grouped query over many stacks hits it before its parts do).
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 
@@ -38,6 +40,7 @@ export interface FakeGrafana {
   requests: SeenRequest[];
   script: Canned[];
   annotations: FakeAnnotation[];
+  maxSamples: number;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,12 @@ export async function startFakeGrafana(options: {
   prometheusUrl: string;
 }): Promise<FakeGrafana> {
   const requests: SeenRequest[] = [];
-  const fake = { requests, script: [] as Canned[], annotations: [] as FakeAnnotation[] };
+  const fake = {
+    requests,
+    script: [] as Canned[],
+    annotations: [] as FakeAnnotation[],
+    maxSamples: Infinity,
+  };
 
   const answer = async (
     seen: SeenRequest,
@@ -91,7 +99,13 @@ export async function startFakeGrafana(options: {
     let failed = false;
     await Promise.all(
       queries.map(async (q) => {
-        const result = await runPrometheusQuery(options.prometheusUrl, q, Number(from), Number(to));
+        const result = await runPrometheusQuery(
+          options.prometheusUrl,
+          q,
+          Number(from),
+          Number(to),
+          fake.maxSamples,
+        );
         if ('error' in result) failed = true;
         results[q.refId] = result;
       }),
@@ -207,7 +221,13 @@ interface PromAnswer {
   data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
 }
 
-async function runPrometheusQuery(prometheusUrl: string, q: DsQuery, from: number, to: number) {
+async function runPrometheusQuery(
+  prometheusUrl: string,
+  q: DsQuery,
+  from: number,
+  to: number,
+  maxSamples: number,
+) {
   const step = grafanaStep(q, from, to);
   const start = Math.floor(from / step) * step;
   const end = Math.floor(to / step) * step;
@@ -222,6 +242,14 @@ async function runPrometheusQuery(prometheusUrl: string, q: DsQuery, from: numbe
     }).toString(),
   });
   const answer = (await response.json()) as PromAnswer;
+  const samples = (answer.data?.result ?? []).reduce((n, s) => n + s.values.length, 0);
+  if (answer.status === 'success' && samples > maxSamples) {
+    return {
+      error: 'execution: query processing would load too many samples into memory in query execution',
+      errorSource: 'downstream',
+      status: 422,
+    };
+  }
   const meta = {
     type: 'timeseries-multi',
     typeVersion: [0, 1],

@@ -116,7 +116,7 @@ async function fetchWith(p: SourcePlan, config: Partial<GrafanaSourceConfig> = {
 const byStack = (series: Series[]) => new Map(series.map((s) => [`${s.stackId}/${s.metricId}`, s]));
 
 describe('grafana source: metrics through /api/ds/query', () => {
-  it('asks for many refIds in one request and turns the frames into series at our step', async () => {
+  it('sends one refId per template to a Prometheus datasource and maps each frame to its stack by label', async () => {
     const stacks = {
       checkout: { service: 'checkout' },
       search: { service: 'search' },
@@ -140,8 +140,10 @@ describe('grafana source: metrics through /api/ds/query', () => {
     const sent = requests[0]!.body as { from: string; to: string; queries: Record<string, unknown>[] };
     expect(requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
     expect(sent.from).toBe(String(planStart));
-    expect(sent.queries).toHaveLength(6);
-    expect(new Set(sent.queries.map((q) => q.refId)).size).toBe(6);
+    expect(sent.queries.map((q) => [q.refId, q.expr])).toEqual([
+      ['q1', 'avg by (service) (http_latency_seconds{service=~"cart|checkout|search"})'],
+      ['q2', 'max by (service) (http_latency_seconds{service=~"cart|checkout|search"}) * 1000'],
+    ]);
     expect(sent.queries[0]).toMatchObject({
       datasource: { uid, type: 'prometheus' },
       intervalMs: sampleStep,
@@ -149,6 +151,7 @@ describe('grafana source: metrics through /api/ds/query', () => {
     });
     const series = byStack(result.series);
     const times = timesBetween(planStart, planEnd, sampleStep);
+    expect(result.series).toHaveLength(6);
     expect(series.get('checkout/latency')).toEqual({
       stackId: 'checkout',
       metricId: 'latency',
@@ -156,6 +159,32 @@ describe('grafana source: metrics through /api/ds/query', () => {
       points: times.map((at) => [at, latency('checkout', at)]),
     });
     expect(series.get('cart/latency_ms')!.points[3]).toEqual([times[3], latency('cart', times[3]!) * 1000]);
+    expect(series.get('search/latency_ms')!.points[3]![1]).toBeCloseTo(
+      latency('search', times[3]!) * 1000,
+      10,
+    );
+  });
+
+  it('keeps one refId per distinct query for datasource types other than Prometheus', async () => {
+    // The fake runs any expr on Prometheus, so a "loki" datasource answers like one here.
+    const stacks = { checkout: { service: 'checkout' }, cart: { service: 'cart' } };
+    const groups = [
+      group(latencyTemplate, 'latency', stacks),
+      group(latencyTemplate, 'latency_again', stacks),
+    ];
+
+    const { result, requests } = await fetchWith(plan(groups), { datasource: { uid, type: 'loki' } });
+
+    expect(requests).toHaveLength(1);
+    expect((requests[0]!.body as { queries: { expr: string }[] }).queries.map((q) => q.expr)).toEqual([
+      'avg(http_latency_seconds{service="checkout"})',
+      'avg(http_latency_seconds{service="cart"})',
+    ]);
+    expect(result.series).toHaveLength(4);
+    expect(byStack(result.series).get('cart/latency_again')!.points[0]).toEqual([
+      planStart,
+      latency('cart', planStart),
+    ]);
   });
 
   it('splits many queries into requests of 20 refIds', async () => {
@@ -172,7 +201,7 @@ describe('grafana source: metrics through /api/ds/query', () => {
     expect(first[1]).toBeCloseTo(7 * latency('checkout', first[0]), 10);
   });
 
-  it('costs 8 query requests and 2 annotation requests for a 50-stack fleet with 3 templates over 8 days', async () => {
+  it('costs 1 query request and 2 annotation requests for a 50-stack fleet with 3 templates over 8 days', async () => {
     const known = Object.keys(services);
     const ids = Array.from({ length: 50 }, (_, i) => `stack-${i}`);
     const stacks = Object.fromEntries(ids.map((id, i) => [id, { service: known[i] ?? `service-${i}` }]));
@@ -188,11 +217,26 @@ describe('grafana source: metrics through /api/ds/query', () => {
 
     const { result, requests } = await fetchWith(plan(groups, events));
 
-    expect(result.health).toMatchObject({ status: 'ok', requests: 10, retries: 0 });
-    expect(requests.filter((r) => r.path === '/api/ds/query')).toHaveLength(8);
+    expect(result.health).toMatchObject({ status: 'ok', requests: 3, retries: 0 });
+    const queries = requests.filter((r) => r.path === '/api/ds/query');
+    expect(queries).toHaveLength(1);
+    expect((queries[0]!.body as { queries: unknown[] }).queries).toHaveLength(3);
     expect(requests.filter((r) => r.path === '/api/annotations')).toHaveLength(2);
     expect(result.series).toHaveLength(150);
-    expect(result.series.filter((s) => s.points.length > 0)).toHaveLength(9);
+    expect(
+      result.series
+        .filter((s) => s.points.length > 0)
+        .map((s) => `${s.stackId}/${s.metricId}`)
+        .sort(),
+    ).toEqual(
+      ['stack-0', 'stack-1', 'stack-2'].flatMap((id) => [
+        `${id}/latency_avg`,
+        `${id}/latency_max`,
+        `${id}/latency_min`,
+      ]),
+    );
+    const cart = byStack(result.series).get('stack-2/latency_min')!.points;
+    expect(cart[7]).toEqual([planStart + 7 * sampleStep, latency('cart', planStart + 7 * sampleStep)]);
   });
 
   it('fails only the query whose refId carries an error inside a 400', async () => {
@@ -226,6 +270,112 @@ describe('grafana source: metrics through /api/ds/query', () => {
     ]);
     expect(result.series.map((s) => s.stackId).sort()).toEqual(['cart', 'checkout']);
     expect(result.health.status).toBe('partial');
+  });
+
+  it('asks per stack when a grouped answer does not carry the grouping label', async () => {
+    const stacks = { checkout: { service: 'checkout' }, cart: { service: 'cart' } };
+    // A proxy in front of the datasource that drops labels: the frames cannot be told apart.
+    grafana.script.push({
+      status: 200,
+      body: {
+        results: {
+          q1: {
+            status: 200,
+            frames: [
+              {
+                schema: {
+                  fields: [
+                    { name: 'Time', type: 'time', config: { interval: sampleStep } },
+                    { name: 'Value', type: 'number' },
+                  ],
+                },
+                data: { values: [[planStart], [1]] },
+              },
+            ],
+          },
+        },
+      },
+    });
+
+    const { result, requests } = await fetchWith(plan([group(latencyTemplate, 'latency', stacks)]));
+
+    expect(requests).toHaveLength(2);
+    expect((requests[1]!.body as { queries: { expr: string }[] }).queries.map((q) => q.expr)).toEqual([
+      'avg(http_latency_seconds{service="checkout"})',
+      'avg(http_latency_seconds{service="cart"})',
+    ]);
+    expect(result.failures).toEqual([]);
+    const series = byStack(result.series);
+    expect(result.series).toHaveLength(2);
+    expect(series.get('checkout/latency')!.points[0]).toEqual([planStart, latency('checkout', planStart)]);
+    expect(series.get('cart/latency')!.points[0]).toEqual([planStart, latency('cart', planStart)]);
+    expect(result.health).toMatchObject({ status: 'ok', requests: 2 });
+  });
+
+  it('asks per stack when Prometheus rejects a grouped refId; a bad stack query fails alone, other templates are read', async () => {
+    // Two stacks' worth of samples pass, three do not: the grouped latency query (4 stacks) is refused.
+    grafana.maxSamples = 2 * timesBetween(planStart, planEnd, sampleStep).length + 10;
+    const latencyGroup = group(latencyTemplate, 'latency', {
+      checkout: { service: 'checkout' },
+      search: { service: 'search' },
+      cart: { service: 'cart' },
+      odd: { service: 'we"ird' }, // its own query does not parse; quoted in the grouped one
+    });
+    const maxGroup = group('max(http_latency_seconds{service="{{service}}"})', 'latency_max', {
+      checkout: { service: 'checkout' },
+      cart: { service: 'cart' },
+    });
+
+    const { result, requests } = await fetchWith(plan([latencyGroup, maxGroup]));
+
+    const sent = requests.map((r) => (r.body as { queries: { expr: string }[] }).queries.map((q) => q.expr));
+    expect(sent).toEqual([
+      [
+        'avg by (service) (http_latency_seconds{service=~"cart|checkout|search|we\\"ird"})',
+        'max by (service) (http_latency_seconds{service=~"cart|checkout"})',
+      ],
+      latencyGroup.members.map((m) => m.query),
+    ]);
+    expect(result.failures).toEqual([
+      {
+        stackId: 'odd',
+        metricId: 'latency',
+        error: expect.stringMatching(
+          /^source "graf": the query avg\(http_latency_seconds\{service="we"ird"\}\) failed \(HTTP 400\): bad_data: /,
+        ) as unknown,
+      },
+    ]);
+    const series = byStack(result.series);
+    expect([...series.keys()].sort()).toEqual([
+      'cart/latency',
+      'cart/latency_max',
+      'checkout/latency',
+      'checkout/latency_max',
+      'search/latency',
+    ]);
+    expect(series.get('search/latency')!.points[0]).toEqual([planStart, latency('search', planStart)]);
+    expect(series.get('cart/latency_max')!.points[0]).toEqual([planStart, latency('cart', planStart)]);
+    expect(result.health).toMatchObject({ status: 'partial', requests: 2 });
+  });
+
+  it('fails the stacks of a grouped refId together, without asking again, when the datasource errs with a 5xx', async () => {
+    grafana.script.push({
+      status: 400,
+      body: { results: { q1: { status: 503, error: 'upstream unavailable' } } },
+    });
+    const g = group(latencyTemplate, 'latency', {
+      checkout: { service: 'checkout' },
+      cart: { service: 'cart' },
+    });
+
+    const { result, requests } = await fetchWith(plan([g]));
+
+    expect(requests).toHaveLength(1);
+    expect(result.series).toEqual([]);
+    expect(result.failures.map((f) => [f.stackId, f.error])).toEqual([
+      ['checkout', expect.stringMatching(/failed \(HTTP 503\): upstream unavailable$/) as unknown],
+      ['cart', expect.stringMatching(/failed \(HTTP 503\): upstream unavailable$/) as unknown],
+    ]);
   });
 
   it('turns NaN and Inf (null + entities in the frame) into gaps', async () => {

@@ -1,7 +1,12 @@
 import { silentLogger } from '../../../src/logger';
 import { createGrafanaSource } from '../../../src/sources/grafana';
 import { createPrometheusSource } from '../../../src/sources/prometheus';
-import { planGroup, rewriteForLabel } from '../../../src/sources/prometheus/promql';
+import {
+  planGroup,
+  rewriteForLabel,
+  splitByLabel,
+  type GroupedRequest,
+} from '../../../src/sources/prometheus/promql';
 import { chooseSteps, maxPointsPerSeries, pointCount } from '../../../src/sources/prometheus/step';
 import { createSource, sourceRegistry } from '../../../src/sources/registry';
 import type { QueryGroup } from '../../../src/sources/types';
@@ -113,6 +118,40 @@ describe('planGroup', () => {
     };
 
     expect(planGroup(group).map((r) => r.kind)).toEqual(['single', 'single']);
+  });
+});
+
+describe('splitByLabel', () => {
+  const request: GroupedRequest = {
+    kind: 'grouped',
+    query: 'avg by (service) (m{service=~"x|y"})',
+    label: 'service',
+    byValue: new Map([
+      ['x', [{ stackId: 'a', metricId: 'm', query: 'avg(m{service="x"})', vars: { service: 'x' } }]],
+      ['y', [{ stackId: 'b', metricId: 'm', query: 'avg(m{service="y"})', vars: { service: 'y' } }]],
+    ]),
+  };
+
+  it('splits series by the value of the label', () => {
+    const found: Record<string, string>[] = [
+      { service: 'y', env: 'prod' },
+      { service: 'x' },
+      { service: 'y', env: 'dev' },
+    ];
+
+    const split = splitByLabel(request, found, (s) => s);
+
+    expect(split && [...split]).toEqual([
+      ['y', [found[0], found[2]]],
+      ['x', [found[1]]],
+    ]);
+  });
+
+  it.each<[string, Record<string, string>[]]>([
+    ['lacks the label', [{ service: 'x' }, { env: 'prod' }]],
+    ['holds a value nobody asked for', [{ service: 'z' }]],
+  ])('gives up when a series %s', (_, found: Record<string, string>[]) => {
+    expect(splitByLabel(request, found, (s) => s)).toBeUndefined();
   });
 });
 

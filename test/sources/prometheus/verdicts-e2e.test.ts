@@ -196,7 +196,7 @@ describe('verdicts do not depend on the road the data took', () => {
     ]);
   });
 
-  it('gives the same verdicts and deployment counts through type: grafana', async () => {
+  it('gives the same verdicts and deployment counts through type: grafana, in one query request', async () => {
     const viaGrafana = await report(
       configText(
         {
@@ -215,5 +215,14 @@ describe('verdicts do not depend on the road the data took', () => {
       viaFiles.stacks.map((s) => s.events.deployments),
     );
     expect(viaGrafana.sources[0]).toMatchObject({ status: 'ok', requests: 2, errors: [] });
+    // One /api/ds/query with one grouped refId per template, split back by the service label.
+    const queries = grafana.requests
+      .filter((r) => r.path === '/api/ds/query')
+      .map((r) => (r.body as { queries: { expr: string }[] }).queries.map((q) => q.expr));
+    expect(queries).toEqual([
+      metricIds.map(
+        (m) => `avg by (service) (scrumops_${m}{service=~"auth|catalog|checkout|payments|search"})`,
+      ),
+    ]);
   });
 });
