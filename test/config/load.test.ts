@@ -191,7 +191,7 @@ describe('parseConfig: problems', () => {
   });
 
   it('reports schema problems and cross-reference problems together (design §3: every problem at once)', () => {
-    // BUG (src/config/load.ts parseConfig): when zod rejects the file, resolveConfig never runs, so
+    // Regression guard, fixed in review (src/config/load.ts parseConfig): when zod rejects the file, resolveConfig never runs, so
     // unknown metrics, unknown sources, duplicate ids, missing vars and time zones only show up after
     // the schema problems are fixed: a second (and third) round trip for the user.
     const text = variant('direction: lower\n    slo', 'direction: lowr\n    slo')
@@ -258,7 +258,7 @@ describe('parseConfig: problems', () => {
   });
 
   it('names the discriminator path once for an unknown source type', () => {
-    // BUG (src/config/load.ts formatIssue, the invalid_union branch): zod 4 already puts the
+    // Regression guard, fixed in review (src/config/load.ts formatIssue, the invalid_union branch): zod 4 already puts the
     // discriminator in issue.path, so appending `.${issue.discriminator}` prints "sources[1].type.type".
     const error = problemsOf(variant('type: file', 'type: s3'));
 
@@ -268,7 +268,7 @@ describe('parseConfig: problems', () => {
   });
 
   it('rejects an exclude day that is not on the calendar', () => {
-    // BUG (src/config/load.ts resolveConfig, the exclude check): Date.parse("2026-02-30T00:00:00Z")
+    // Regression guard, fixed in review (src/config/load.ts resolveConfig, the exclude check): Date.parse("2026-02-30T00:00:00Z")
     // rolls over to 2 March in V8 instead of failing, so the "not a date" check never fires for day 29–31.
     const error = problemsOf(variant('exclude: ["2026-12-25"]', 'exclude: ["2026-02-30"]'));
 
@@ -279,7 +279,7 @@ describe('parseConfig: problems', () => {
     ['a duplicate key', 'report:\n  title: x\n  title: y\n', 3],
     ['bad indentation', 'report:\n  title: x\n  at: "09:00"\n window: 24h\n', 4],
   ])('names file:line for a YAML syntax error (%s)', (_what, text, line) => {
-    // BUG (src/config/load.ts:43): parseDocument(..., { prettyErrors: false }) leaves e.linePos unset,
+    // Regression guard, fixed in review (src/config/load.ts:43): parseDocument(..., { prettyErrors: false }) leaves e.linePos unset,
     // so the ":line:col" part is never printed. Use prettyErrors: true (and keep the first message line)
     // or pass a LineCounter and map e.pos[0] to a line.
     const error = problemsOf(text);
@@ -338,7 +338,7 @@ describe('parseConfig: secrets and warnings', () => {
 
   it.each([
     ['smtp', 'smtp://ops:hunter2hunter2@smtp.example.com:587'],
-    // BUG (src/config/load.ts looksLikeSecret): /^(smtp|https?):\/\// does not match "smtps://", which the
+    // Regression guard, fixed in review (src/config/load.ts looksLikeSecret): /^(smtp|https?):\/\// does not match "smtps://", which the
     // schema accepts, so a literal password in an smtps URL earns no warning. Use /^(smtps?|https?):\/\//.
     ['smtps', 'smtps://ops:hunter2hunter2@smtp.example.com:465'],
   ])('warns about an %s URL with a literal password', (_scheme, url) => {

@@ -375,7 +375,7 @@ describe('exit 2: usage and config errors', () => {
 
 describe('exit 2: messages name the option the user typed', () => {
   it('backtest names --from, not --at, when --from does not parse', async () => {
-    // BUG (src/cli/commands.ts backtestCommand): --from and --to go through parseReportTime, whose messages
+    // Regression guard, fixed in review (src/cli/commands.ts backtestCommand): --from and --to go through parseReportTime, whose messages
     // always say `--at "…"`, so "backtest --from 'last week'" answers `--at "last week": expected a date`.
     // Let parseReportTime take the option name (default "--at").
     const result = await run(backtest(nabFixture(), { from: 'last week' }));
@@ -586,7 +586,7 @@ describe('backtest', () => {
   });
 
   it('gives each run the same report as a report run at that time', async () => {
-    // BUG (src/pipeline.ts generateReports, the planSources call): events are fetched from
+    // Regression guard, fixed in review (src/pipeline.ts generateReports, the planSources call): events are fetched from
     // min(range.end − 14 d, range.start), i.e. 14 days before the *latest* report time. For a backtest
     // longer than about 6 days the early runs lose events older than the range start, so their
     // "last14d" counts are too low. Use the earliest report time: Math.min(...options.times) − eventLookBackMs.

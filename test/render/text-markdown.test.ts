@@ -215,7 +215,7 @@ describe('renderMarkdown: escaping', () => {
   });
 
   it('escapes a metric unit in the table cells too', () => {
-    // BUG (src/render/markdown.ts stackSection): the "now" and "usual" cells come from metricCells()
+    // Regression guard, fixed in review (src/render/markdown.ts stackSection): the "now" and "usual" cells come from metricCells()
     // → formatValue(value, unit) unescaped, so a unit from the config is written raw into the table:
     // "<img …>" stays live HTML and "|" splits the row. Wrap c.current and c.usual in escapeMarkdown.
     const report = withStacks((stacks) => {

@@ -122,7 +122,7 @@ describe('parseTimestamp', () => {
   it.each(['2026-02-30 10:00:00', '2026-13-01 00:00:00', '2026-11-26 25:00:00'])(
     'rejects %j, which is not on the calendar',
     (cell) => {
-      // BUG (src/sources/file/parse.ts parseTimestamp, the local-stamp branch): new TZDate(...) rolls
+      // Regression guard, fixed in review (src/sources/file/parse.ts parseTimestamp, the local-stamp branch): new TZDate(...) rolls
       // impossible fields over (30 Feb → 2 Mar, month 13 → January) instead of failing, so a corrupt row
       // lands on the wrong day silently. Compare the TZDate's fields back as parseReportTime does.
       expect(parseTimestamp(cell, 'UTC')).toBeUndefined();
@@ -261,7 +261,7 @@ describe('file source: reading files', () => {
   });
 
   it('reports a bad file by rejecting the promise, not by throwing synchronously', async () => {
-    // BUG (src/sources/file/index.ts fetch): fetch() is declared to return a Promise but reads and parses
+    // Regression guard, fixed in review (src/sources/file/index.ts fetch): fetch() is declared to return a Promise but reads and parses
     // files synchronously before Promise.resolve, so a bad row throws out of the call itself. The pipeline
     // survives (it awaits inside try), but any caller using .catch() or Promise.allSettled does not.
     // Make fetch async (or wrap its body in try/catch → Promise.reject).
