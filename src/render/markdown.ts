@@ -1,5 +1,5 @@
 /** The Markdown report: `report.md` and the GitHub job summary. Everything from outside is escaped. Pure. */
-import { formatWindow } from '../report/format';
+import { formatEventTime, formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
 import {
   countsLine,
@@ -13,9 +13,11 @@ import {
 
 /** Text from outside (names, labels, titles) as literal Markdown: no markup, no HTML, no table breaks. */
 export function escapeMarkdown(text: string): string {
+  // Only what can open markup mid-line: emphasis, code, links (`[` — so `(` never follows a `]`), tables,
+  // headings, strike-through and HTML. Dots, dashes and parentheses stay readable in the raw file.
   return text
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
     .replace(/</g, '&lt;')
+    .replace(/[\\`*_{}[\]#|~>]/g, (c) => `\\${c}`)
     .replace(/\r?\n/g, ' ');
 }
 
@@ -23,7 +25,7 @@ function link(label: string, url: string): string {
   return isSafeUrl(url) ? `[${escapeMarkdown(label)}](${url.replace(/\)/g, '%29')})` : escapeMarkdown(label);
 }
 
-function stackSection(stack: StackReport): string[] {
+function stackSection(stack: StackReport, timezone: string): string[] {
   const team = stack.team ? ` · ${escapeMarkdown(stack.team)}` : '';
   const lines = [
     `### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${verdictLabel[stack.verdict].toLowerCase()}`,
@@ -44,7 +46,7 @@ function stackSection(stack: StackReport): string[] {
     events.push(`${summary.window} ${noun} in the window (14 d: ${summary.last14d})`);
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
-      events.push(`  - ${item.at.slice(0, 16).replace('T', ' ')}Z ${title}`);
+      events.push(`  - ${formatEventTime(item.at, timezone)} ${title}`);
     }
   }
   if (events.length > 0) lines.push('', ...events.map((e) => (e.startsWith('  ') ? e : `- ${e}`)));
@@ -65,7 +67,7 @@ export function renderMarkdown(report: Report): string {
     `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} vs the same hours on ${report.baseline.days} previous ${report.baseline.mode === 'weekly' ? 'weeks' : 'days'}`,
     '',
   ];
-  for (const stack of detailed) lines.push(...stackSection(stack));
+  for (const stack of detailed) lines.push(...stackSection(stack, timezone));
   if (normal.length > 0) {
     lines.push('### ⚪ Normal', '');
     for (const s of normal) {

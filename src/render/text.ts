@@ -1,5 +1,5 @@
 /** The plain-text report: the email's text part, `report.txt`, and the CLI's one-screen summary. Pure. */
-import { formatWindow } from '../report/format';
+import { formatEventTime, formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
 import { countsLine, orderedStacks, reportDay, verdictLabel } from './common';
 
@@ -43,7 +43,7 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
         ...(stack.events.deployments?.items ?? []),
         ...(stack.events.alerts?.items ?? []),
       ].slice(0, 3)) {
-        lines.push(`    ${item.at.slice(11, 16)}Z ${item.title}`);
+        lines.push(`    ${formatEventTime(item.at, report.window.timezone)} ${item.title}`);
       }
       for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
     }

@@ -68,3 +68,8 @@ export function formatWindow(start: number, end: number, timezone: string): stri
   const f = (t: number) => format(new TZDate(t, timezone), 'EEE d MMM HH:mm');
   return `${f(start)} – ${f(end)} (${timezone})`;
 }
+
+/** An event's time in the report's zone: "Wed 14:20". */
+export function formatEventTime(iso: string, timezone: string): string {
+  return format(new TZDate(Date.parse(iso), timezone), 'EEE HH:mm');
+}

@@ -184,16 +184,16 @@ describe('renderMarkdown: escaping', () => {
 
   it('writes a stack name holding HTML as text', () => {
     expect(md).not.toContain('<img');
-    expect(md).toContain('&lt;img src=x onerror=alert\\(1\\)\\>');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)\\>');
   });
 
   it('writes a stack name holding a Markdown link as text', () => {
-    expect(md).toContain('\\[x\\]\\(javascript:alert\\(1\\)\\)');
+    expect(md).toContain('\\[x\\](javascript:alert(1))');
     expect(md).not.toContain('[x](javascript:');
   });
 
   it('never renders a javascript: or data: URL as a link, whatever its source', () => {
-    expect(md).not.toMatch(/\]\(\s*javascript:/i);
+    expect(md).not.toMatch(/(?<!\\)\]\(\s*javascript:/i);
     expect(md).not.toMatch(/\]\(\s*data:/i);
     expect(md).not.toContain('<script');
     expect(md).toContain('[ok](https://example.com/ok)');
