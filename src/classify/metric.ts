@@ -97,10 +97,9 @@ interface Profile {
   bucketMs: number;
   /** Today's mean per bucket, for the chart. */
   current: (number | null)[];
-  /** Per time-of-day bucket: the baseline's median, and the band outside which a reading is far off. */
+  /** Per time-of-day bucket: the baseline's median and how far its readings usually stray. */
   mid: (number | null)[];
-  low: (number | null)[];
-  high: (number | null)[];
+  spread: (number | null)[];
   /** Lowest and highest baseline day's mean per bucket: a value inside that range happened before. */
   dayLow: (number | null)[];
   dayHigh: (number | null)[];
@@ -113,7 +112,6 @@ interface Profile {
  */
 function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: number): Profile {
   const { current } = input.windows;
-  const t = input.spec.thresholds;
   const bucketMs = Math.max(step, 15 * minute);
   const count = Math.ceil((current.end - current.start) / bucketMs);
   const pooled: number[][] = Array.from({ length: count }, () => []);
@@ -147,35 +145,55 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
       ? null
       : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
   });
-  // The relative part of the band is symmetric in ratio: with episodeMinChange 1, twice the usual
-  // value above, half of it below (a drop can never be more than 100%).
-  const up = t.episodeMinChange;
-  const down = t.episodeMinChange / (1 + t.episodeMinChange);
-  const band = (sign: 1 | -1, relative: number) =>
-    spread.map((s, i) =>
-      s === null ? null : mid[i]! + sign * Math.max(t.episodeScore * s, relative * Math.abs(mid[i]!)),
-    );
   return {
     bucketMs,
     current: bucketMeans(cut(input.points, current), current, bucketMs, count),
     mid,
-    low: band(-1, down),
-    high: band(1, up),
+    spread,
     dayLow,
     dayHigh,
   };
+}
+
+/** One kind of episode: how far outside (in spreads and relative change) and for how long. */
+interface EpisodeRule {
+  score: number;
+  minChange: number;
+  minMinutes: number;
+}
+
+interface Band {
+  low: (number | null)[];
+  high: (number | null)[];
+}
+
+/**
+ * The band outside which a reading counts for `rule`. Its relative part is symmetric in ratio: with
+ * minChange 1, twice the usual value above, half of it below (a drop can never be more than 100%).
+ */
+function bandOf(profile: Profile, rule: EpisodeRule): Band {
+  const down = rule.minChange / (1 + rule.minChange);
+  const edge = (sign: 1 | -1, relative: number) =>
+    profile.spread.map((s, i) => {
+      const m = profile.mid[i];
+      return s === null || m === null || m === undefined
+        ? null
+        : m + sign * Math.max(rule.score * s, relative * Math.abs(m));
+    });
+  return { low: edge(-1, down), high: edge(1, rule.minChange) };
 }
 
 const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /**
- * Sustained stretches outside the band, in the bad direction, at the points' own resolution. One point
- * back inside does not end a stretch (noise); a stretch shorter than `episodeMinMinutes` is a blip.
+ * Stretches outside the band, in the bad direction, at the points' own resolution. One point back
+ * inside does not end a stretch (noise); a stretch shorter than the rule's minutes is a blip.
  */
-function findEpisodes(input: MetricInput, profile: Profile, step: number): Episode[] {
+function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, step: number): Episode[] {
   const { current } = input.windows;
-  const minMs = input.spec.thresholds.episodeMinMinutes * minute;
+  const band = bandOf(profile, rule);
+  const minMs = rule.minMinutes * minute;
   const episodes: Episode[] = [];
   let run: { first: number; last: number; peak: number; usual: number; count: number } | undefined;
   let insideSince = 0;
@@ -199,8 +217,8 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
     previous = time;
     const i = Math.floor((time - current.start) / profile.bucketMs);
     const m = profile.mid[i];
-    const low = profile.low[i];
-    const high = profile.high[i];
+    const low = band.low[i];
+    const high = band.high[i];
     // Outside: far from the usual value, and beyond what any baseline day did at this time of day
     // (so a weekend that looks like last weekend is not an episode).
     const outside =
@@ -227,13 +245,32 @@ function findEpisodes(input: MetricInput, profile: Profile, step: number): Episo
   return episodes;
 }
 
-function chartOf(profile: Profile, window: TimeWindow): ChartData {
+/** Episodes in time order, overlapping ones joined (keeping the more extreme peak). */
+function mergeEpisodes(episodes: Episode[]): Episode[] {
+  const sorted = [...episodes].sort((a, b) => a.start.localeCompare(b.start));
+  const merged: Episode[] = [];
+  for (const e of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && e.start <= last.end) {
+      const fartherOff = Math.abs(e.peak - (e.usual ?? 0)) > Math.abs(last.peak - (last.usual ?? 0));
+      merged[merged.length - 1] = {
+        start: last.start,
+        end: e.end > last.end ? e.end : last.end,
+        peak: fartherOff ? e.peak : last.peak,
+        usual: fartherOff ? e.usual : last.usual,
+      };
+    } else merged.push(e);
+  }
+  return merged;
+}
+
+function chartOf(profile: Profile, band: Band, window: TimeWindow): ChartData {
   return {
     t: profile.current.map((_, i) => window.start + i * profile.bucketMs),
     value: profile.current.map((v) => (v === null ? null : round(v))),
-    low: profile.low.map((v) => (v === null ? null : round(v))),
+    low: band.low.map((v) => (v === null ? null : round(v))),
     mid: profile.mid.map((m) => (m === null ? null : round(m))),
-    high: profile.high.map((v) => (v === null ? null : round(v))),
+    high: band.high.map((v) => (v === null ? null : round(v))),
   };
 }
 
@@ -350,7 +387,15 @@ export function classifyMetric(input: MetricInput): MetricReport {
     usable.map((u) => u.w),
     step,
   );
-  const chart = chartOf(profile, windows.current);
+  // Two kinds of episode: a sharp one (far off for an hour) and a sustained one (a milder shift for hours).
+  const sharp = { score: t.episodeScore, minChange: t.episodeMinChange, minMinutes: t.episodeMinMinutes };
+  const sustained = {
+    score: t.sustainedScore,
+    minChange: t.sustainedMinChange,
+    minMinutes: t.sustainedMinMinutes,
+  };
+  // The chart draws the narrower band: whatever leaves it for long enough, or far enough, is an episode.
+  const chart = chartOf(profile, bandOf(profile, sustained), windows.current);
   const slo = spec.slo;
   if (
     current !== null &&
@@ -380,7 +425,10 @@ export function classifyMetric(input: MetricInput): MetricReport {
     (change === null || Math.abs(change) >= t.minChange) &&
     nearest >= (t.score / 2) * spread!;
   const sloNote = slo ? `, ${sloText(slo, spec.unit)}` : '';
-  const episodes = findEpisodes(input, profile, step);
+  const episodes = mergeEpisodes([
+    ...findEpisodes(input, profile, sharp, step),
+    ...findEpisodes(input, profile, sustained, step),
+  ]);
   const worst = episodes.reduce<Episode | undefined>(
     (a, b) => (a && Math.abs(a.peak - (a.usual ?? 0)) >= Math.abs(b.peak - (b.usual ?? 0)) ? a : b),
     undefined,
@@ -389,11 +437,13 @@ export function classifyMetric(input: MetricInput): MetricReport {
   if (far && isWorse(delta, spec.direction)) {
     const last = episodes[episodes.length - 1];
     const windowEnd = new Date(windows.current.end).toISOString();
-    const since = !last
-      ? ''
-      : last.end === windowEnd
-        ? `, outside the usual band since ${clock(last.start)}`
-        : `, outside the usual band ${clock(episodes[0]!.start)}–${clock(last.end)}`;
+    const first = episodes[0];
+    const since =
+      !first || !last
+        ? ''
+        : last.end === windowEnd
+          ? `, outside the usual band since ${clock(first.start)}${episodes.length > 1 ? ', with breaks' : ''}`
+          : `, outside the usual band ${clock(first.start)}–${clock(last.end)}`;
     return result('bad', 'baseline', `${versus()}${sloNote}${since}`, episodes, chart);
   }
   if (worst) {

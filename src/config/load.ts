@@ -20,6 +20,9 @@ export const defaultThresholds: Thresholds = {
   episodeScore: 8,
   episodeMinChange: 1,
   episodeMinMinutes: 60,
+  sustainedScore: 5,
+  sustainedMinChange: 0.3,
+  sustainedMinMinutes: 240,
 };
 
 /** Keys whose values are credentials: never print them, warn when written literally. */

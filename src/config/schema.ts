@@ -25,6 +25,10 @@ export const thresholdsSchema = z
     episodeMinChange: z.number().min(0),
     /** Shortest stretch that makes an episode, in minutes. Shorter blips are ignored. */
     episodeMinMinutes: z.number().positive(),
+    /** A long, milder shift also makes an episode: its score, relative change and shortest length. */
+    sustainedScore: z.number().positive(),
+    sustainedMinChange: z.number().min(0),
+    sustainedMinMinutes: z.number().positive(),
   })
   .partial()
   .strict();

@@ -9,6 +9,9 @@ export interface Thresholds {
   episodeScore: number;
   episodeMinChange: number;
   episodeMinMinutes: number;
+  sustainedScore: number;
+  sustainedMinChange: number;
+  sustainedMinMinutes: number;
 }
 
 /** One metric of one stack, its template filled with the stack's vars. */

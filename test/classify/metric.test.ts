@@ -1,3 +1,4 @@
+import { defaultThresholds } from '../../src/config/load';
 import { classifyMetric, inferStep } from '../../src/classify/metric';
 import type { MetricSpec } from '../../src/config/types';
 import type { Verdict } from '../../src/report/types';
@@ -252,6 +253,19 @@ describe('classifyMetric: numbers and reasons', () => {
 
   it('infers the step from the points', () => {
     expect(inferStep(series(wiggle(1)))).toBe(stepMs);
+  });
+});
+
+describe('classifyMetric with the default thresholds', () => {
+  it.each([
+    ['p95 half again as high for 5 hours', burst(0.3, 0.45, 5, 300), 'bad', 'episode'],
+    ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'normal', 'baseline'],
+    ['p95 three times as high for 75 minutes', burst(0.3, 0.9, 5, 75), 'bad', 'episode'],
+    ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'normal', 'baseline'],
+  ])('%s is %s', (_name, shape, verdict, rule) => {
+    const result = classify(shape, { thresholds: defaultThresholds });
+
+    expect(result).toMatchObject({ verdict, rule });
   });
 });
 

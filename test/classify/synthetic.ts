@@ -15,6 +15,10 @@ export const thresholds: Thresholds = {
   episodeScore: 5,
   episodeMinChange: 0.3,
   episodeMinMinutes: 30,
+  // The same as the sharp tier, so these tables test one episode rule at a time.
+  sustainedScore: 5,
+  sustainedMinChange: 0.3,
+  sustainedMinMinutes: 30,
 };
 
 export const settings: ReportSettings = {

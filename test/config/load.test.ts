@@ -134,6 +134,9 @@ describe('parseConfig: a valid config', () => {
         'minChange',
         'minCoverage',
         'score',
+        'sustainedMinChange',
+        'sustainedMinMinutes',
+        'sustainedScore',
       ].sort(),
     );
     expect(config.report.thresholds).toMatchObject({ minCoverage: 0.6, score: 3 });

@@ -7,16 +7,10 @@ import {
   reportTimesBetween,
   reportWindows,
 } from '../../src/plan/windows';
+import { defaultThresholds } from '../../src/config/load';
 
-const thresholds: Thresholds = {
-  minCoverage: 0.5,
-  minBaselineWindows: 3,
-  score: 4,
-  minChange: 0.15,
-  episodeScore: 5,
-  episodeMinChange: 0.3,
-  episodeMinMinutes: 30,
-};
+// Windows do not read thresholds; any complete set will do.
+const thresholds: Thresholds = defaultThresholds;
 
 type SettingsOverrides = Partial<Omit<ReportSettings, 'baseline'>> & {
   baseline?: Partial<ReportSettings['baseline']>;
