@@ -115,11 +115,15 @@ export async function generateReports(
   );
   for (const h of data.health) for (const e of h.errors) deps.logger.warn(redact(e, config.secrets));
 
+  const classifyStarted = deps.now();
   const reports = windows.map((w, i) => {
     const report = buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt });
     deps.logger.progress?.('classify', i + 1, windows.length);
     return report;
   });
+  deps.logger.info(
+    `classify: ${stacks.length} stack${stacks.length === 1 ? '' : 's'} × ${reports.length} report time${reports.length === 1 ? '' : 's'} in ${((deps.now() - classifyStarted) / 1000).toFixed(1)} s`,
+  );
   const allSourcesFailed = data.health.length > 0 && data.health.every((h) => h.status === 'failed');
   return { reports, allSourcesFailed };
 }
