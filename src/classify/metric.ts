@@ -266,17 +266,22 @@ function mergeEpisodes(episodes: Episode[]): Episode[] {
 
 function chartOf(profile: Profile, band: Band, window: TimeWindow): ChartData {
   return {
-    t: profile.current.map((_, i) => window.start + i * profile.bucketMs),
-    value: profile.current.map((v) => (v === null ? null : round(v))),
-    low: band.low.map((v) => (v === null ? null : round(v))),
-    mid: profile.mid.map((m) => (m === null ? null : round(m))),
-    high: band.high.map((v) => (v === null ? null : round(v))),
+    start: window.start,
+    stepMs: profile.bucketMs,
+    value: profile.current.map(chartValue),
+    low: band.low.map(chartValue),
+    mid: profile.mid.map(chartValue),
+    high: band.high.map(chartValue),
   };
 }
 
-/** Keep report JSON small: six significant digits are plenty for a chart. */
+/** Keep report JSON small: six significant digits for values people read, four for chart lines. */
 function round(v: number): number {
   return Number(v.toPrecision(6));
+}
+
+function chartValue(v: number | null | undefined): number | null {
+  return v === null || v === undefined ? null : Number(v.toPrecision(4));
 }
 
 function sloText(slo: MetricSpec['slo'], unit: string): string {

@@ -16,8 +16,10 @@ export interface Episode {
 
 /** A compact picture of the day for sparklines: the current line over the band the baseline draws. */
 export interface ChartData {
-  /** Bucket start times, epoch ms. */
-  t: number[];
+  /** Start of the first bucket (the window's start), epoch ms; bucket i starts at start + i × stepMs. */
+  start: number;
+  /** Bucket length in ms. */
+  stepMs: number;
   /** Current window's value per bucket (null: no data). */
   value: (number | null)[];
   /** Baseline band per bucket: low, median, high (null: no baseline). */

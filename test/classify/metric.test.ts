@@ -244,8 +244,8 @@ describe('classifyMetric: numbers and reasons', () => {
   it('draws a chart of the day over the baseline band', () => {
     const result = classify(wiggle(0.3));
 
-    expect(result.chart!.t).toHaveLength(96);
-    expect(result.chart!.t[0]).toBe(windows.current.start);
+    expect(result.chart!.value).toHaveLength(96);
+    expect(result.chart).toMatchObject({ start: windows.current.start, stepMs: 15 * 60_000 });
     expect(result.chart!.mid[0]).toBeCloseTo(0.3, 2);
     expect(result.chart!.low[0]!).toBeLessThan(result.chart!.mid[0]!);
     expect(result.chart!.high[0]!).toBeGreaterThan(result.chart!.mid[0]!);

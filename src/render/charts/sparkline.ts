@@ -117,7 +117,7 @@ export function sparklineSvg(
 ): string | null {
   const width = options.width ?? sparklineSize.width;
   const height = options.height ?? sparklineSize.height;
-  const n = Math.min(chart.t.length, chart.value.length);
+  const n = chart.value.length;
   if (n === 0) return null;
   const at = <T>(arr: readonly (T | null)[], i: number): T | null => arr[i] ?? null;
   const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
@@ -143,13 +143,12 @@ export function sparklineSvg(
   lo -= margin;
   hi += margin;
 
-  const t0 = chart.t[0] ?? 0;
-  const last = chart.t[n - 1] ?? t0;
-  const bucket = n > 1 ? (last - t0) / (n - 1) : 60_000;
-  const t1 = last + bucket;
+  const t0 = chart.start;
+  const bucket = chart.stepMs;
+  const t1 = t0 + n * bucket;
   const x = (t: number) => plot.x0 + ((t - t0) / (t1 - t0 || 1)) * (plot.x1 - plot.x0);
   // Points sit in the middle of their bucket.
-  const xi = (i: number) => x((chart.t[i] ?? t0) + bucket / 2);
+  const xi = (i: number) => x(t0 + i * bucket + bucket / 2);
   const y = (v: number) => plot.y1 - ((v - lo) / (hi - lo)) * (plot.y1 - plot.y0);
 
   const parts: string[] = [];

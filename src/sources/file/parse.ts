@@ -22,7 +22,11 @@ export function parseTimestamp(cell: string, timezone: string): number | undefin
     const ms = frac ? Math.round(Number(`0.${local[7]}`) * 1000) : 0;
     const date = new TZDate(y!, mo! - 1, d!, h!, mi!, s!, ms, timezone);
     // TZDate rolls 2026-02-30 or hour 25 over to another day; a real stamp keeps its fields.
-    const real = date.getFullYear() === y && date.getMonth() === mo! - 1 && date.getDate() === d && date.getMinutes() === mi;
+    const real =
+      date.getFullYear() === y &&
+      date.getMonth() === mo! - 1 &&
+      date.getDate() === d &&
+      date.getMinutes() === mi;
     return real && !Number.isNaN(+date) ? +date : undefined;
   }
   if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
@@ -42,7 +46,10 @@ function parseValue(cell: string | undefined): number | null | undefined {
 
 export function parseCsv(text: string, file: string, timezone: string): Point[] {
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').replace(/^\uFEFF/, '').split(',').map((h) => h.trim().toLowerCase());
+  const header = (lines[0] ?? '')
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase());
   const tsCol = header.indexOf('timestamp');
   const valueCol = header.indexOf('value');
   if (tsCol < 0 || valueCol < 0) {
@@ -54,9 +61,11 @@ export function parseCsv(text: string, file: string, timezone: string): Point[] 
     if (line.trim() === '') continue;
     const cells = line.split(',');
     const t = parseTimestamp(cells[tsCol] ?? '', timezone);
-    if (t === undefined) throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+    if (t === undefined)
+      throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
     const value = parseValue(cells[valueCol]);
-    if (value === undefined) throw new UsageError(`${file}:${i + 1}: value "${cells[valueCol] ?? ''}" is not a number`);
+    if (value === undefined)
+      throw new UsageError(`${file}:${i + 1}: value "${cells[valueCol] ?? ''}" is not a number`);
     points.push([t, value]);
   }
   return finish(points, file);
@@ -88,19 +97,28 @@ function finish(points: Point[], file: string): Point[] {
 }
 
 /** Events recorded as CSV `timestamp,title` (a `value` column is read as the title when there is no title). */
-export function parseEventsCsv(text: string, file: string, timezone: string): { at: number; title: string }[] {
+export function parseEventsCsv(
+  text: string,
+  file: string,
+  timezone: string,
+): { at: number; title: string }[] {
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').replace(/^\uFEFF/, '').split(',').map((h) => h.trim().toLowerCase());
+  const header = (lines[0] ?? '')
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase());
   const tsCol = header.indexOf('timestamp');
   const titleCol = header.includes('title') ? header.indexOf('title') : header.indexOf('value');
-  if (tsCol < 0) throw new UsageError(`${file}:1: expected a header "timestamp,title", found "${lines[0] ?? ''}"`);
+  if (tsCol < 0)
+    throw new UsageError(`${file}:1: expected a header "timestamp,title", found "${lines[0] ?? ''}"`);
   const events: { at: number; title: string }[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const cells = line.split(',');
     const at = parseTimestamp(cells[tsCol] ?? '', timezone);
-    if (at === undefined) throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+    if (at === undefined)
+      throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
     // The title is the rest of the line: titles may hold commas.
     const title = titleCol >= 0 ? cells.slice(titleCol).join(',').trim() : '';
     events.push({ at, title });

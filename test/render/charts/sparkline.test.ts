@@ -17,7 +17,8 @@ const hour = 3_600_000;
 function hourly(value: (i: number) => number | null): ChartData {
   const t = Array.from({ length: 24 }, (_, i) => start + i * hour);
   return {
-    t,
+    start,
+    stepMs: hour,
     value: t.map((_, i) => value(i)),
     low: t.map(() => 90),
     mid: t.map(() => 100),
@@ -103,8 +104,8 @@ describe('sparklineSvg', () => {
   });
 
   it.each([
-    ['no buckets', { t: [], value: [], low: [], mid: [], high: [] }],
-    ['nothing but nulls', { t: [start], value: [null], low: [null], mid: [null], high: [null] }],
+    ['no buckets', { start, stepMs: hour, value: [], low: [], mid: [], high: [] }],
+    ['nothing but nulls', { start, stepMs: hour, value: [null], low: [null], mid: [null], high: [null] }],
   ])('returns null for %s', (_name, chart: ChartData) => {
     expect(sparklineSvg(chart, [], options)).toBeNull();
   });
