@@ -1,6 +1,7 @@
 /**
  * The few error types scrumops raises. Each carries the context a reader needs to act on it;
- * the CLI maps them to exit codes (ConfigError/UsageError → 2, anything else → 1).
+ * the CLI maps them to exit codes (ConfigError/UsageError → 2, anything else → 1). Delivery channels
+ * return results instead of throwing (src/deliver/types.ts).
  */
 
 /** A problem in the config file or its environment; `path` is the dotted path inside the file. */
@@ -32,18 +33,6 @@ export class SourceError extends Error {
   ) {
     super(`source "${sourceId}": ${message}`, options);
     this.name = 'SourceError';
-  }
-}
-
-/** A delivery channel failed after its retries. */
-export class DeliveryError extends Error {
-  constructor(
-    readonly channel: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${channel}: ${message}`, options);
-    this.name = 'DeliveryError';
   }
 }
 
