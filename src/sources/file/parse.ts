@@ -44,30 +44,56 @@ function parseValue(cell: string | undefined): number | null | undefined {
   return /^[+-]?inf(inity)?$/i.test(text) ? null : undefined;
 }
 
-export function parseCsv(text: string, file: string, timezone: string): Point[] {
+/** A timestamped CSV row: its line number, its cells and its time. */
+interface CsvRow {
+  line: number;
+  cells: string[];
+  at: number;
+}
+
+/**
+ * The header's lower-cased column names and every non-empty row with its timestamp parsed; a row whose
+ * timestamp does not parse is an error naming the file and line.
+ */
+function readCsv(
+  text: string,
+  file: string,
+  timezone: string,
+  expected: string,
+): { header: string[]; rows: CsvRow[] } {
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '')
     .replace(/^\uFEFF/, '')
     .split(',')
     .map((h) => h.trim().toLowerCase());
   const tsCol = header.indexOf('timestamp');
-  const valueCol = header.indexOf('value');
-  if (tsCol < 0 || valueCol < 0) {
-    throw new UsageError(`${file}:1: expected a header "timestamp,value", found "${lines[0] ?? ''}"`);
-  }
-  const points: Point[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const cells = line.split(',');
-    const t = parseTimestamp(cells[tsCol] ?? '', timezone);
-    if (t === undefined)
+  if (tsCol < 0)
+    throw new UsageError(`${file}:1: expected a header "${expected}", found "${lines[0] ?? ''}"`);
+  const rows: CsvRow[] = [];
+  lines.forEach((text, i) => {
+    if (i === 0 || text.trim() === '') return;
+    const cells = text.split(',');
+    const at = parseTimestamp(cells[tsCol] ?? '', timezone);
+    if (at === undefined) {
       throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+    }
+    rows.push({ line: i + 1, cells, at });
+  });
+  return { header, rows };
+}
+
+export function parseCsv(text: string, file: string, timezone: string): Point[] {
+  const expected = 'timestamp,value';
+  const { header, rows } = readCsv(text, file, timezone, expected);
+  const valueCol = header.indexOf('value');
+  if (valueCol < 0)
+    throw new UsageError(`${file}:1: expected a header "${expected}", found "${header.join(',')}"`);
+  const points = rows.map(({ line, cells, at }): Point => {
     const value = parseValue(cells[valueCol]);
     if (value === undefined)
-      throw new UsageError(`${file}:${i + 1}: value "${cells[valueCol] ?? ''}" is not a number`);
-    points.push([t, value]);
-  }
+      throw new UsageError(`${file}:${line}: value "${cells[valueCol] ?? ''}" is not a number`);
+    return [at, value];
+  });
   return finish(points, file);
 }
 
@@ -102,26 +128,11 @@ export function parseEventsCsv(
   file: string,
   timezone: string,
 ): { at: number; title: string }[] {
-  const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '')
-    .replace(/^\uFEFF/, '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase());
-  const tsCol = header.indexOf('timestamp');
+  const { header, rows } = readCsv(text, file, timezone, 'timestamp,title');
   const titleCol = header.includes('title') ? header.indexOf('title') : header.indexOf('value');
-  if (tsCol < 0)
-    throw new UsageError(`${file}:1: expected a header "timestamp,title", found "${lines[0] ?? ''}"`);
-  const events: { at: number; title: string }[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const cells = line.split(',');
-    const at = parseTimestamp(cells[tsCol] ?? '', timezone);
-    if (at === undefined)
-      throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
-    // The title is the rest of the line: titles may hold commas.
-    const title = titleCol >= 0 ? cells.slice(titleCol).join(',').trim() : '';
-    events.push({ at, title });
-  }
-  return events;
+  // The title is the rest of the line: titles may hold commas.
+  return rows.map(({ cells, at }) => ({
+    at,
+    title: titleCol >= 0 ? cells.slice(titleCol).join(',').trim() : '',
+  }));
 }
