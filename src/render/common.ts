@@ -36,6 +36,23 @@ export function metricCells(m: MetricReport): { current: string; usual: string; 
   };
 }
 
+/**
+ * A normal stack with something to say: an unknown metric, a bad one too light to turn the stack bad,
+ * or data that stopped early. Its reasons are shown, never folded into the compact list of names.
+ */
+export function hasNotes(stack: StackReport): boolean {
+  return (
+    stack.verdict === 'normal' &&
+    stack.metrics.some((m) => m.verdict === 'bad' || m.verdict === 'unknown' || m.noDataSince !== undefined)
+  );
+}
+
+/** "vs the same hours on 7 previous days" */
+export function baselinePhrase(report: Report): string {
+  const { days, mode } = report.baseline;
+  return `vs the same hours on ${days} previous ${mode === 'weekly' ? 'weeks' : 'days'}`;
+}
+
 /** Only http(s) links are ever rendered as links. */
 export function isSafeUrl(url: string): boolean {
   return /^https?:\/\/[^\s<>"']+$/i.test(url);

@@ -2,7 +2,9 @@
 import { formatEventTime, formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
 import {
+  baselinePhrase,
   countsLine,
+  hasNotes,
   isSafeUrl,
   metricCells,
   orderedStacks,
@@ -46,7 +48,7 @@ function stackSection(stack: StackReport, timezone: string): string[] {
     events.push(`${summary.window} ${noun} in the window (14 d: ${summary.last14d})`);
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
-      events.push(`  - ${formatEventTime(item.at, timezone)} ${title}`);
+      events.push(`  - ${formatEventTime(Date.parse(item.at), timezone)} ${title}`);
     }
   }
   if (events.length > 0) lines.push('', ...events.map((e) => (e.startsWith('  ') ? e : `- ${e}`)));
@@ -64,16 +66,14 @@ export function renderMarkdown(report: Report): string {
   const lines = [
     `## ${escapeMarkdown(report.title)} — ${reportDay(report)}`,
     '',
-    `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} vs the same hours on ${report.baseline.days} previous ${report.baseline.mode === 'weekly' ? 'weeks' : 'days'}`,
+    `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} ${baselinePhrase(report)}`,
     '',
   ];
   for (const stack of detailed) lines.push(...stackSection(stack, timezone));
   if (normal.length > 0) {
     lines.push('### ⚪ Normal', '');
     for (const s of normal) {
-      const note = s.reasons.every((r) => r.startsWith('all '))
-        ? ''
-        : ` — ${escapeMarkdown(s.reasons.join('; '))}`;
+      const note = hasNotes(s) ? ` — ${escapeMarkdown(s.reasons.join('; '))}` : '';
       lines.push(`- ${escapeMarkdown(s.name)}${note}`);
     }
     lines.push('');

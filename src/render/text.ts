@@ -1,7 +1,7 @@
 /** The plain-text report: the email's text part, `report.txt`, and the CLI's one-screen summary. Pure. */
 import { formatEventTime, formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
-import { countsLine, orderedStacks, reportDay, verdictLabel } from './common';
+import { baselinePhrase, countsLine, hasNotes, orderedStacks, reportDay, verdictLabel } from './common';
 
 function sourceLine(s: Report['sources'][number]): string {
   const retries = s.retries > 0 ? `, ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'}` : '';
@@ -26,11 +26,11 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
   const lines = [
     `${report.title} — ${reportDay(report)}`,
     `${countsLine(report.summary)}`,
-    `Window ${formatWindow(Date.parse(start), Date.parse(end), timezone)}, vs the same hours on ${report.baseline.days} previous ${report.baseline.mode === 'weekly' ? 'weeks' : 'days'}`,
+    `Window ${formatWindow(Date.parse(start), Date.parse(end), timezone)}, ${baselinePhrase(report)}`,
     '',
   ];
   const stacks = orderedStacks(report);
-  const normal = stacks.filter((s) => s.verdict === 'normal' && s.reasons.every((r) => r.startsWith('all ')));
+  const normal = stacks.filter((s) => s.verdict === 'normal' && !hasNotes(s));
   for (const stack of stacks) {
     if (normal.includes(stack)) continue;
     const team = stack.team ? ` (${stack.team})` : '';
@@ -43,7 +43,7 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
         ...(stack.events.deployments?.items ?? []),
         ...(stack.events.alerts?.items ?? []),
       ].slice(0, 3)) {
-        lines.push(`    ${formatEventTime(item.at, report.window.timezone)} ${item.title}`);
+        lines.push(`    ${formatEventTime(Date.parse(item.at), report.window.timezone)} ${item.title}`);
       }
       for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
     }

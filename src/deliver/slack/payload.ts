@@ -11,6 +11,7 @@
  */
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
+import { hasNotes } from '../../render/common';
 
 /** Slack's Block Kit limits for a message (docs.slack.dev: blocks, text object, header block). */
 export const slackLimits = { blocks: 50, text: 3000, header: 150, contextElements: 10 } as const;
@@ -158,7 +159,9 @@ function compactList(verdict: Verdict, label: string, stacks: StackReport[]): st
   const names: string[] = [];
   let length = head.length;
   for (const stack of stacks) {
-    const name = esc(stack.name, valueMax.name);
+    // A normal stack with a note (an unknown or light bad metric) keeps its first reason beside its name.
+    const note = hasNotes(stack) && stack.reasons[0] ? ` (${esc(stack.reasons[0], valueMax.reason)})` : '';
+    const name = esc(stack.name, valueMax.name) + note;
     if (length + name.length + 2 > slackLimits.text - 40) break;
     names.push(name);
     length += name.length + 2;

@@ -6,12 +6,20 @@
  * unknown stacks with what is missing; good stacks in full; normal stacks as one compact list;
  * footer with data completeness and how verdicts are made.
  */
-import { formatChange, formatValue, formatWindow } from '../../report/format';
+import {
+  formatChange,
+  formatDuration,
+  formatEventTime,
+  formatLongDate,
+  formatTimeRange,
+  formatValue,
+  formatWindow,
+  usableZone,
+} from '../../report/format';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
-import { countsLine, orderedStacks } from '../common';
+import { countsLine, hasNotes, orderedStacks } from '../common';
 import { escapeHtml, linkOrText, safeHref } from './escape';
 import { renderTemplate } from './template';
-import { formatDuration, formatEventTime, formatLongDate, formatTimeRange, usableZone } from './time';
 
 export const verdictStyle: Record<Verdict, { fg: string; bg: string; word: string }> = {
   bad: { fg: '#b42318', bg: '#fee4e2', word: 'bad' },
@@ -194,16 +202,20 @@ function compactStack(stack: StackReport): string {
   return `<div style="margin-bottom:4px"><b>${stackName(stack)}</b>${team}${reason ? ` — ${escapeHtml(reason)}` : ''}</div>`;
 }
 
+/** A stack's name and team, then its reasons one a line. */
+function notedStack(stack: StackReport): string {
+  const team = stack.team ? ` <span style="color:#6b7280">· ${escapeHtml(stack.team)}</span>` : '';
+  const lines = stack.reasons.map((r) => `<br />– ${escapeHtml(r)}`).join('');
+  return `<div style="margin-bottom:6px"><b>${stackName(stack)}</b>${team}${lines}</div>`;
+}
+
 /** What an unknown stack is missing: its reasons, else its unknown metrics' reasons. */
 function unknownStack(stack: StackReport): string {
-  const missing = stack.reasons.length
-    ? stack.reasons
-    : stack.metrics
-        .filter((m) => m.verdict === 'unknown')
-        .map((m) => m.reason || `${m.label}: not enough data`);
-  const team = stack.team ? ` <span style="color:#6b7280">· ${escapeHtml(stack.team)}</span>` : '';
-  const list = missing.map((r) => `<br />– ${escapeHtml(r)}`).join('');
-  return `<div style="margin-bottom:6px"><b>${stackName(stack)}</b>${team}${list}</div>`;
+  if (stack.reasons.length) return notedStack(stack);
+  const missing = stack.metrics
+    .filter((m) => m.verdict === 'unknown')
+    .map((m) => m.reason || `${m.label}: not enough data`);
+  return notedStack({ ...stack, reasons: missing });
 }
 
 /** Normal stacks, grouped by team when there are teams: the compact list that keeps a fleet small. */
@@ -293,8 +305,12 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
     if (verdict === 'good') sections.push(heading('good', `Better than usual — ${n} good`));
     if (verdict === 'normal') sections.push(heading('normal', `Within the usual range — ${n} normal`));
 
-    if (verdict === 'normal') sections.push(list(normalList(stacks)));
-    else if (verdict === 'unknown') sections.push(list(stacks.map(unknownStack).join('')));
+    if (verdict === 'normal') {
+      // Normal stacks with notes (an unknown or light bad metric) say them; the rest stay a compact list.
+      const noted = stacks.filter(hasNotes);
+      const plain = stacks.filter((s) => !hasNotes(s));
+      sections.push(list(noted.map(notedStack).join('') + (plain.length ? normalList(plain) : '')));
+    } else if (verdict === 'unknown') sections.push(list(stacks.map(unknownStack).join('')));
     else {
       for (const s of stacks.filter((x) => full.has(x))) sections.push(fullStack(s, tz, options.chart));
       const short = stacks.filter((x) => !full.has(x));

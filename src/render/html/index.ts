@@ -11,7 +11,7 @@ import { formatValue } from '../../report/format';
 import type { MetricReport, Report, StackReport } from '../../report/types';
 import { sparklineSize, sparklineSvg, svgToPng } from '../charts';
 import { buildDocument, chartAlt, detailCandidates, type ChartPicture, verdictStyle } from './document';
-import { usableZone } from './time';
+import { usableZone } from '../../report/format';
 
 export { escapeHtml, safeHref, linkOrText } from './escape';
 
