@@ -116,8 +116,9 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
   const count = Math.ceil((current.end - current.start) / bucketMs);
   const pooled: number[][] = Array.from({ length: count }, () => []);
   const daysSeen: Set<number>[] = Array.from({ length: count }, () => new Set());
-  baselineWindows.forEach((w, day) => {
-    for (const [time, v] of cut(input.points, w)) {
+  const days = baselineWindows.map((w) => ({ w, points: cut(input.points, w) }));
+  days.forEach(({ w, points }, day) => {
+    for (const [time, v] of points) {
       if (v === null || !Number.isFinite(v)) continue;
       const i = Math.floor((time - w.start) / bucketMs);
       if (i < 0 || i >= count) continue;
@@ -125,7 +126,7 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
       daysSeen[i]!.add(day);
     }
   });
-  const perDay = baselineWindows.map((w) => bucketMeans(cut(input.points, w), w, bucketMs, count));
+  const perDay = days.map(({ w, points }) => bucketMeans(points, w, bucketMs, count));
   const dayLow = perDay.reduce<(number | null)[]>(
     (lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)),
     new Array<number | null>(count).fill(null),
@@ -331,6 +332,11 @@ export function classifyMetric(input: MetricInput): MetricReport {
   const score =
     current !== null && baseline !== null && spread !== null ? (current - baseline) / spread : null;
 
+  // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
+  const lastSeen = [...todayPoints].reverse().find(([, v]) => v !== null)?.[0];
+  const silentFor = lastSeen === undefined ? 0 : windows.current.end - (lastSeen + step);
+  const stale = lastSeen !== undefined && silentFor >= Math.max(2 * 3_600_000, 6 * step);
+  const staleNote = stale ? `; no data since ${formatClock(lastSeen + step, timezone)}` : '';
   const base = {
     id: spec.id,
     label: spec.label,
@@ -347,14 +353,9 @@ export function classifyMetric(input: MetricInput): MetricReport {
     coverage: Number(coverage.toFixed(3)),
     baselineWindows: usable.length,
     baselineValues: baselineAggs.map(round),
+    ...(stale ? { noDataSince: new Date(lastSeen + step).toISOString() } : {}),
     ...(spec.slo ? { slo: spec.slo } : {}),
   };
-  // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
-  const lastSeen = [...todayPoints].reverse().find(([, v]) => v !== null)?.[0];
-  const silentFor = lastSeen === undefined ? 0 : windows.current.end - (lastSeen + step);
-  const stale = lastSeen !== undefined && silentFor >= Math.max(2 * 3_600_000, 6 * step);
-  const staleNote = stale ? `; no data since ${formatClock(lastSeen + step, timezone)}` : '';
-  if (stale) Object.assign(base, { noDataSince: new Date(lastSeen + step).toISOString() });
   const fmt = (v: number | null) => formatValue(v, spec.unit);
   const versus = () => {
     const bits = [formatChange(change)];
@@ -378,8 +379,10 @@ export function classifyMetric(input: MetricInput): MetricReport {
 
   if (input.failure) return result('unknown', 'source', `${spec.label}: no data — ${input.failure}`);
   if (coverage < t.minCoverage || current === null) {
-    const last = todayPoints.filter(([, v]) => v !== null).pop();
-    const since = last ? `no data since ${formatClock(last[0] + step, timezone)}` : 'no data in the window';
+    const since =
+      lastSeen !== undefined
+        ? `no data since ${formatClock(lastSeen + step, timezone)}`
+        : 'no data in the window';
     return result(
       'unknown',
       'coverage',
