@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Point } from '../../../src/sources/types';
 import type { FakeDatadog } from './fake-datadog';
+import { e2eConfigText } from '../../support/e2e-config';
 
 export const stacks = ['checkout', 'payments', 'search', 'notifications', 'auth', 'catalog', 'inventory'];
 export const metricIds = ['latency_p95', 'error_rate', 'throughput', 'cpu'] as const;
@@ -65,28 +66,10 @@ const metricDefs = {
 
 export function configText(
   source: object,
-  query: (metric: string) => string,
+  query: (metric: MetricId) => string,
   events: (stack: string) => string,
 ): string {
-  return JSON.stringify({
-    report: {
-      title: 'e2e',
-      timezone: 'Europe/Berlin',
-      at: '09:00',
-      window: '24h',
-      baseline: { mode: 'daily', days: 7 },
-    },
-    sources: [{ id: 'data', ...source }],
-    metrics: Object.fromEntries(
-      metricIds.map((m) => [m, { label: m, source: 'data', query: query(m), ...metricDefs[m] }]),
-    ),
-    stacks: stacks.map((id) => ({
-      id,
-      vars: { service: id },
-      metrics: [...metricIds],
-      events: { deployments: { source: 'data', query: events(id) } },
-    })),
-  });
+  return e2eConfigText({ stacks, metrics: metricDefs }, source, query, events);
 }
 
 /** Write every series and deployment list under `dir` and load the same into `fake`. */

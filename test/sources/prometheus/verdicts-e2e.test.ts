@@ -14,6 +14,7 @@ import type { Report } from '../../../src/report/types';
 import type { Point } from '../../../src/sources/types';
 import { startPrometheus, type HistorySeries, type RunningPrometheus } from '../../support/prometheus';
 import { startFakeGrafana, type FakeGrafana } from '../grafana/fake-grafana';
+import { e2eConfigText } from '../../support/e2e-config';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -78,25 +79,7 @@ function configText(
   query: (metric: MetricId) => string,
   events?: (stack: Stack) => string,
 ): string {
-  return JSON.stringify({
-    report: {
-      title: 'e2e',
-      timezone: 'Europe/Berlin',
-      at: '09:00',
-      window: '24h',
-      baseline: { mode: 'daily', days: 7 },
-    },
-    sources: [{ id: 'data', ...source }],
-    metrics: Object.fromEntries(
-      metricIds.map((m) => [m, { label: m, source: 'data', query: query(m), ...metricDefs[m] }]),
-    ),
-    stacks: stacks.map((id) => ({
-      id,
-      vars: { service: id },
-      metrics: [...metricIds],
-      ...(events ? { events: { deployments: { source: 'data', query: events(id) } } } : {}),
-    })),
-  });
+  return e2eConfigText({ stacks, metrics: metricDefs }, source, query, events);
 }
 
 let dir: string;
