@@ -18,7 +18,7 @@ import {
   messageOf,
   snippet,
   statusOf,
-} from '../prometheus/http';
+} from '../http';
 import { membersOf, planGroup, singles, splitByLabel, type PromRequest } from '../prometheus/promql';
 import { chooseSteps, pointCount, type RangeSteps } from '../prometheus/step';
 import type {

@@ -26,7 +26,7 @@ import {
   mapLimit,
   messageOf,
   statusOf,
-} from './http';
+} from '../http';
 import {
   membersOf,
   planGroup,

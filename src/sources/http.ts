@@ -7,8 +7,8 @@
  * the same way, and after two requests in a row used up their retries the server is taken as down.
  */
 import axios, { type AxiosInstance } from 'axios';
-import { SourceError, redact } from '../../errors';
-import type { SourceHealth } from '../types';
+import { SourceError, redact } from '../errors';
+import type { SourceHealth } from './types';
 import {
   defaultRetryPolicy,
   isTransientStatus,
@@ -18,7 +18,7 @@ import {
   type RetryDecision,
   type RetryDeps,
   type RetryPolicy,
-} from '../../net/retry';
+} from '../net/retry';
 
 export const defaultTimeoutMs = 30_000;
 
