@@ -36,12 +36,5 @@ export class SourceError extends Error {
   }
 }
 
-/** Replace every occurrence of each secret (and its URL-encoded form) with "***". */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
-  }
-  return out;
-}
+/** Scrubbing lives with the other text helpers in src/report/redact.ts; re-exported for old callers. */
+export { redact } from './report/redact';

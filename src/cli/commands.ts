@@ -25,6 +25,8 @@ export interface CliEnv {
   logger: Logger;
   stdout: (text: string) => void;
   cwd: string;
+  /** Filled with the config's secrets once it is read, so that every output can be scrubbed of them. */
+  secrets?: string[];
 }
 
 const defaultConfigPath = 'config/scrumops.yaml';
@@ -36,6 +38,7 @@ export function readConfig(path: string | undefined, cli: CliEnv): ResolvedConfi
     );
   }
   const config = loadConfig(resolve(cli.cwd, path ?? defaultConfigPath), cli.env);
+  cli.secrets?.push(...config.secrets);
   for (const w of config.warnings) cli.logger.warn(w);
   return config;
 }

@@ -2,6 +2,7 @@
 /** The `scrumops` bin: parse arguments, call one command function, map errors to exit codes. */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors';
+import { printableLines, redact } from '../report/redact';
 import { backtestCommand, exitCodes, reportCommand, validateCommand, type CliEnv } from './commands';
 import { stderrLogger, type Verbosity } from './logger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
@@ -9,15 +10,24 @@ const { version } = require('../../package.json') as { version: string };
 
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').filter(Boolean)];
 
+/**
+ * Every value the config read from ${VAR}, filled in by readConfig: everything this process writes to
+ * stdout or stderr is scrubbed of them, error messages included.
+ */
+const runSecrets: string[] = [];
+
 function cliEnv(verbosity: Verbosity): CliEnv {
   return {
     env: process.env,
     now: () => Date.now(),
-    logger: stderrLogger(verbosity),
-    stdout: (text) => process.stdout.write(text),
+    logger: stderrLogger(verbosity, undefined, undefined, runSecrets),
+    stdout: (text) => process.stdout.write(redact(text, runSecrets)),
     cwd: process.cwd(),
+    secrets: runSecrets,
   };
 }
+
+const writeStderr = (text: string) => process.stderr.write(printableLines(redact(text, runSecrets)));
 
 function verbosityOf(opts: { quiet?: boolean; verbose?: boolean }): Verbosity {
   return opts.verbose ? 'verbose' : opts.quiet ? 'quiet' : 'normal';
@@ -148,7 +158,7 @@ function main(argv: string[]): void {
         process.exitCode = code;
       })
       .catch((error: unknown) => {
-        process.exitCode = exitCodeFor(error, verbosity, (t) => process.stderr.write(t));
+        process.exitCode = exitCodeFor(error, verbosity, writeStderr);
       });
   });
   try {

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { safeLabel, stripUrlCredentials } from '../report/redact';
 import { configSchema, type RawConfig } from './schema';
 import type { MetricSpec, ResolvedConfig, StackSpec, Thresholds } from './types';
 
@@ -156,7 +157,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return `${at}: ${issue.message}`;
 }
 
-/** Replace ${VAR} in every string; collect what came from the environment under secret keys. */
+/** Replace ${VAR} in every string; every value that came from the environment is a secret to scrub. */
 function substituteEnv(
   value: unknown,
   path: string,
@@ -194,7 +195,8 @@ function substituteEnv(
       problems.push(`${path}: environment variable ${name} is not set`);
       return '';
     }
-    if (isSecretKey) secrets.push(found, ...credentialsInUrl(found));
+    // Whatever the key: a password inside a Grafana `url` is as secret as an `apiKey`.
+    secrets.push(found, ...credentialsInUrl(found));
     return found;
   });
 }
@@ -279,12 +281,12 @@ function resolveConfig(
       return [
         {
           id: metricId,
-          label: def.label ?? metricId,
+          label: safeLabel(def.label ?? metricId),
           source: def.source,
           query,
           template: def.query,
           vars: used,
-          unit: def.unit ?? '',
+          unit: safeLabel(def.unit ?? ''),
           direction: def.direction,
           aggregation: def.aggregation,
           ...(def.slo ? { slo: def.slo } : {}),
@@ -314,11 +316,12 @@ function resolveConfig(
     }
     return {
       id: stack.id,
-      name: stack.name ?? stack.id,
-      ...(stack.team ? { team: stack.team } : {}),
+      // Labels reach terminals, workflow logs and mail subjects: one line each, no control characters.
+      name: safeLabel(stack.name ?? stack.id),
+      ...(stack.team ? { team: safeLabel(stack.team) } : {}),
       vars: stack.vars,
       metrics,
-      links: stack.links,
+      links: Object.fromEntries(Object.entries(stack.links).map(([k, url]) => [k, stripUrlCredentials(url)])),
       events,
     };
   });
@@ -326,7 +329,7 @@ function resolveConfig(
   return {
     path,
     dir: dirname(path),
-    report: { ...raw.report, thresholds: globalThresholds },
+    report: { ...raw.report, title: safeLabel(raw.report.title), thresholds: globalThresholds },
     sources: raw.sources,
     stacks,
     delivery: raw.delivery,

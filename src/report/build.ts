@@ -5,6 +5,7 @@ import type { ResolvedConfig, StackSpec } from '../config/types';
 import { eventLookBackMs } from '../plan';
 import type { ReportWindows } from '../plan/windows';
 import type { QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
+import { cutText, flattenText, stripUrlCredentials } from './redact';
 import type { EventSummary, Report, StackReport, Verdict } from './types';
 
 /** Everything fetched for a report (or a whole backtest), indexed for lookup. */
@@ -92,9 +93,12 @@ function summariseEvents(
     const summary: EventSummary = {
       window: inWindow.length,
       last14d: mine.filter((e) => e.at >= end - eventLookBackMs).length,
-      items: inWindow
-        .slice(0, maxEventItems)
-        .map((e) => ({ at: iso(e.at), title: e.title, ...(e.url ? { url: e.url } : {}) })),
+      items: inWindow.slice(0, maxEventItems).map((e) => ({
+        at: iso(e.at),
+        // A server's title is outside text: one line, no control characters, bounded.
+        title: cutText(flattenText(e.title), 300),
+        ...(e.url ? { url: stripUrlCredentials(e.url) } : {}),
+      })),
     };
     out[kind] = summary;
   }
