@@ -11,10 +11,10 @@
  */
 import type { MetricSpec } from '../config/types';
 import type { TimeWindow, ReportWindows } from '../plan/windows';
-import { formatChange, formatClock, formatValue } from '../report/format';
-import type { ChartData, Episode, MetricReport, Verdict } from '../report/types';
 import type { Point } from '../sources/types';
-import { aggregate, dailySpread, median, robustSpread } from './stats';
+import type { ChartData, EpisodeSpan, MetricJudgment, Onset, Rule, Verdict } from './judgment';
+import { aggregate, dailySpread, maxAbs, median, robustSpread } from './stats';
+import { inferStepMs } from './step';
 
 export interface MetricInput {
   spec: MetricSpec;
@@ -23,8 +23,6 @@ export interface MetricInput {
   /** Provider-reported spacing; inferred from the points when absent. */
   stepMs?: number;
   windows: ReportWindows;
-  /** For clock times in reasons. */
-  timezone: string;
   /** Why the source could not deliver this series, if it could not. */
   failure?: string;
 }
@@ -33,14 +31,11 @@ const minute = 60_000;
 /** Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. */
 const relativeSpreadFloor = 0.05;
 
-/** Typical spacing of the points: the median gap, which ignores outages and duplicates. */
+/** Typical spacing of the points (see inferStepMs). */
 export function inferStep(points: readonly Point[]): number {
-  const gaps: number[] = [];
-  for (let i = 1; i < points.length && gaps.length < 2000; i++) {
-    const gap = points[i]![0] - points[i - 1]![0];
-    if (gap > 0) gaps.push(gap);
-  }
-  return gaps.length > 0 ? median(gaps) : 5 * minute;
+  const times = new Array<number>(Math.min(points.length, 2001));
+  for (let i = 0; i < times.length; i++) times[i] = points[i]![0];
+  return inferStepMs(times);
 }
 
 /** Index of the first point at or after t (points sorted). */
@@ -110,7 +105,12 @@ interface Profile {
  * its window's start); per bucket, the median of those points and their robust spread, which holds both
  * the scatter inside the bucket and from day to day.
  */
-function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: number): Profile {
+function dayProfile(
+  input: MetricInput,
+  baselineWindows: TimeWindow[],
+  step: number,
+  needDays: number,
+): Profile {
   const { current } = input.windows;
   const bucketMs = Math.max(step, 15 * minute);
   const count = Math.ceil((current.end - current.start) / bucketMs);
@@ -135,9 +135,9 @@ function dayProfile(input: MetricInput, baselineWindows: TimeWindow[], step: num
     (hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)),
     new Array<number | null>(count).fill(null),
   );
-  const needDays = Math.min(3, baselineWindows.length);
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
-  const scale = Math.max(0, ...pooled.flat().map(Math.abs));
+  let scale = 0;
+  for (const xs of pooled) scale = Math.max(scale, maxAbs(xs));
   const floor = Math.max(1e-9, 1e-6 * scale);
   const mid = pooled.map((xs, i) => (daysSeen[i]!.size >= needDays ? median(xs) : null));
   const spread = pooled.map((xs, i) => {
@@ -191,11 +191,11 @@ const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === nu
  * Stretches outside the band, in the bad direction, at the points' own resolution. One point back
  * inside does not end a stretch (noise); a stretch shorter than the rule's minutes is a blip.
  */
-function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, step: number): Episode[] {
+function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, step: number): EpisodeSpan[] {
   const { current } = input.windows;
   const band = bandOf(profile, rule);
   const minMs = rule.minMinutes * minute;
-  const episodes: Episode[] = [];
+  const episodes: EpisodeSpan[] = [];
   let run: { first: number; last: number; peak: number; usual: number; count: number } | undefined;
   let insideSince = 0;
   let previous = -Infinity;
@@ -203,8 +203,8 @@ function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, s
     // One reading is a blip whatever the step (hourly data would otherwise make a single point an hour).
     if (run && run.count >= 2 && run.last + step - run.first >= minMs) {
       episodes.push({
-        start: new Date(run.first).toISOString(),
-        end: new Date(Math.min(current.end, run.last + step)).toISOString(),
+        start: run.first,
+        end: Math.min(current.end, run.last + step),
         peak: run.peak,
         usual: run.usual,
       });
@@ -247,9 +247,9 @@ function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, s
 }
 
 /** Episodes in time order, overlapping ones joined (keeping the more extreme peak). */
-function mergeEpisodes(episodes: Episode[]): Episode[] {
-  const sorted = [...episodes].sort((a, b) => a.start.localeCompare(b.start));
-  const merged: Episode[] = [];
+function mergeEpisodes(episodes: EpisodeSpan[]): EpisodeSpan[] {
+  const sorted = [...episodes].sort((a, b) => a.start - b.start);
+  const merged: EpisodeSpan[] = [];
   for (const e of sorted) {
     const last = merged[merged.length - 1];
     if (last && e.start <= last.end) {
@@ -285,16 +285,45 @@ function chartValue(v: number | null | undefined): number | null {
   return v === null || v === undefined ? null : Number(v.toPrecision(4));
 }
 
-function sloText(slo: MetricSpec['slo'], unit: string): string {
-  if (!slo) return '';
-  const parts: string[] = [];
-  if (slo.min !== undefined) parts.push(`≥ ${formatValue(slo.min, unit)}`);
-  if (slo.max !== undefined) parts.push(`≤ ${formatValue(slo.max, unit)}`);
-  return `objective ${parts.join(' and ')}`;
+/**
+ * Where a change inside the window most likely began, when no episode marks it: the split of the day
+ * (by time-of-day buckets, as residuals from the usual value) into a before and an after whose means
+ * differ the most, weighed by how many buckets each side holds (a least-squares change point), with
+ * the after side in the direction of the change. No split: the window's start.
+ */
+function estimateOnset(profile: Profile, window: TimeWindow, sign: number): number {
+  const at: number[] = [];
+  const residual: number[] = [];
+  for (let i = 0; i < profile.current.length; i++) {
+    const v = profile.current[i];
+    const m = profile.mid[i];
+    if (v === null || v === undefined || m === null || m === undefined) continue;
+    at.push(i);
+    residual.push(v - m);
+  }
+  const n = residual.length;
+  let total = 0;
+  for (const r of residual) total += r;
+  let before = 0;
+  let best = 0;
+  let bestAt = 0;
+  for (let k = 1; k < n; k++) {
+    before += residual[k - 1]!;
+    const diff = (total - before) / (n - k) - before / k;
+    const gain = ((k * (n - k)) / n) * diff * diff;
+    if (sign * diff > 0 && gain > best) [best, bestAt] = [gain, at[k]!];
+  }
+  return window.start + bestAt * profile.bucketMs;
 }
 
-export function classifyMetric(input: MetricInput): MetricReport {
-  const { spec, windows, timezone } = input;
+function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
+  return (
+    !!slo && ((slo.max !== undefined && current > slo.max) || (slo.min !== undefined && current < slo.min))
+  );
+}
+
+export function classifyMetric(input: MetricInput): MetricJudgment {
+  const { spec, windows } = input;
   const t = spec.thresholds;
   const step = input.stepMs ?? inferStep(input.points);
   // Expected points: what this series usually delivers in a window (sensors and sparse metrics report
@@ -313,87 +342,61 @@ export function classifyMetric(input: MetricInput): MetricReport {
 
   const usable = counted.filter(({ vs }) => vs.length / expected >= t.minCoverage);
   const baselineAggs = usable.map(({ vs }) => aggregate(vs, spec.aggregation, vs.length / expected));
-  const baseline = baselineAggs.length > 0 ? median(baselineAggs) : null;
+  const usual = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change =
-    current !== null && baseline !== null && baseline !== 0
-      ? (current - baseline) / Math.abs(baseline)
-      : null;
+    current !== null && usual !== null && usual !== 0 ? (current - usual) / Math.abs(usual) : null;
   // The absolute floor keeps float noise on an all-zero baseline from scoring in the thousands.
-  const scale = Math.max(...baselineAggs.map(Math.abs), Math.abs(current ?? 0));
+  const scale = Math.max(maxAbs(baselineAggs), Math.abs(current ?? 0));
   const spread =
-    baseline === null
+    usual === null
       ? null
-      : Math.max(
-          dailySpread(baselineAggs, baseline),
-          relativeSpreadFloor * Math.abs(baseline),
-          1e-6 * scale,
-          1e-9,
-        );
-  const score =
-    current !== null && baseline !== null && spread !== null ? (current - baseline) / spread : null;
+      : Math.max(dailySpread(baselineAggs, usual), relativeSpreadFloor * Math.abs(usual), 1e-6 * scale, 1e-9);
+  const score = current !== null && usual !== null && spread !== null ? (current - usual) / spread : null;
 
   // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
-  const lastSeen = [...todayPoints].reverse().find(([, v]) => v !== null)?.[0];
+  let lastSeen: number | undefined;
+  for (let i = todayPoints.length - 1; i >= 0; i--) {
+    if (todayPoints[i]![1] !== null) {
+      lastSeen = todayPoints[i]![0];
+      break;
+    }
+  }
   const silentFor = lastSeen === undefined ? 0 : windows.current.end - (lastSeen + step);
   const stale = lastSeen !== undefined && silentFor >= Math.max(2 * 3_600_000, 6 * step);
-  const staleNote = stale ? `; no data since ${formatClock(lastSeen + step, timezone)}` : '';
   const base = {
-    id: spec.id,
-    label: spec.label,
-    unit: spec.unit,
-    direction: spec.direction,
-    aggregation: spec.aggregation,
-    critical: spec.critical,
-    weight: spec.weight,
-    source: spec.source,
     current,
-    baseline,
+    usual,
     change,
     score: score === null ? null : Number(score.toFixed(2)),
     coverage: Number(coverage.toFixed(3)),
     baselineWindows: usable.length,
+    baselineWindowsWanted: windows.baselines.length,
+    baselineWindowsNeeded: t.minBaselineWindows,
     baselineValues: baselineAggs.map(round),
-    ...(stale ? { noDataSince: new Date(lastSeen + step).toISOString() } : {}),
-    ...(spec.slo ? { slo: spec.slo } : {}),
+    ...(lastSeen !== undefined ? { lastSeenEnd: lastSeen + step } : {}),
+    ...(stale && lastSeen !== undefined ? { noDataSince: lastSeen + step } : {}),
   };
-  const fmt = (v: number | null) => formatValue(v, spec.unit);
-  const versus = () => {
-    const bits = [formatChange(change)];
-    if (score !== null && Number.isFinite(score)) bits.push(`${Math.abs(score).toFixed(1)} MAD`);
-    return `${spec.label} ${fmt(current)} vs usual ${fmt(baseline)} (${bits.filter((b) => b !== '—').join(', ')})`;
-  };
-  const result = (
+  const judged = (
     verdict: Verdict,
-    rule: string,
-    reason: string,
-    episodes: Episode[] = [],
-    chart?: ChartData,
-  ) => ({
+    rule: Rule,
+    extra: { episodes?: EpisodeSpan[]; chart?: ChartData; onset?: Onset } = {},
+  ): MetricJudgment => ({
     ...base,
     verdict,
     rule,
-    episodes,
-    reason: verdict === 'unknown' ? reason : `${reason}${staleNote}`,
-    ...(chart ? { chart } : {}),
+    episodes: extra.episodes ?? [],
+    ...(extra.onset ? { onset: extra.onset } : {}),
+    ...(extra.chart ? { chart: extra.chart } : {}),
   });
 
-  if (input.failure) return result('unknown', 'source', `${spec.label}: no data — ${input.failure}`);
-  if (coverage < t.minCoverage || current === null) {
-    const since =
-      lastSeen !== undefined
-        ? `no data since ${formatClock(lastSeen + step, timezone)}`
-        : 'no data in the window';
-    return result(
-      'unknown',
-      'coverage',
-      `${spec.label}: ${since} (${Math.round(coverage * 100)}% of expected points)`,
-    );
-  }
+  if (input.failure) return { ...judged('unknown', 'source'), failure: input.failure };
+  if (coverage < t.minCoverage || current === null) return judged('unknown', 'coverage');
 
   const profile = dayProfile(
     input,
     usable.map((u) => u.w),
     step,
+    Math.min(t.minBaselineWindows, usable.length),
   );
   // Two kinds of episode: a sharp one (far off for an hour) and a sustained one (a milder shift for hours).
   const sharp = { score: t.episodeScore, minChange: t.episodeMinChange, minMinutes: t.episodeMinMinutes };
@@ -404,72 +407,39 @@ export function classifyMetric(input: MetricInput): MetricReport {
   };
   // The chart draws the narrower band: whatever leaves it for long enough, or far enough, is an episode.
   const chart = chartOf(profile, bandOf(profile, sustained), windows.current);
-  const slo = spec.slo;
-  if (
-    current !== null &&
-    slo &&
-    ((slo.max !== undefined && current > slo.max) || (slo.min !== undefined && current < slo.min))
-  ) {
-    const vs = baseline === null ? `${spec.label} ${fmt(current)}` : versus();
-    return result('bad', 'slo', `${vs}, ${sloText(slo, spec.unit)} breached`, [], chart);
-  }
-  if (usable.length < t.minBaselineWindows) {
-    return result(
-      'unknown',
-      'baseline',
-      `${spec.label} ${fmt(current)}: only ${usable.length} of ${windows.baselines.length} baseline days have data (needs ${t.minBaselineWindows})`,
-      [],
-      chart,
-    );
-  }
+  const episodes =
+    usable.length < t.minBaselineWindows
+      ? []
+      : mergeEpisodes([
+          ...findEpisodes(input, profile, sharp, step),
+          ...findEpisodes(input, profile, sustained, step),
+        ]);
+  const first = episodes[0];
+  const onsetOf = (sign: number): Onset =>
+    first
+      ? { at: first.start, estimated: false }
+      : { at: estimateOnset(profile, windows.current, sign), estimated: true };
 
-  const delta = current - baseline!;
+  if (sloBreached(spec.slo, current)) {
+    const sign = spec.slo!.max !== undefined && current > spec.slo!.max ? 1 : -1;
+    return judged('bad', 'slo', { chart, onset: onsetOf(sign) });
+  }
+  if (usable.length < t.minBaselineWindows) return judged('unknown', 'baseline', { chart });
+
+  const delta = current - usual!;
   // Far: a large score, a meaningful change, and no baseline day came close (a level that already
   // held on one of the previous days, such as last Saturday's, is not news).
-  const nearest = Math.min(...baselineAggs.map((b) => Math.abs(current - b)));
+  let nearest = Infinity;
+  for (const b of baselineAggs) nearest = Math.min(nearest, Math.abs(current - b));
   const far =
     score !== null &&
     Math.abs(score) >= t.score &&
     (change === null || Math.abs(change) >= t.minChange) &&
     nearest >= (t.score / 2) * spread!;
-  const sloNote = slo ? `, ${sloText(slo, spec.unit)}` : '';
-  const episodes = mergeEpisodes([
-    ...findEpisodes(input, profile, sharp, step),
-    ...findEpisodes(input, profile, sustained, step),
-  ]);
-  const worst = episodes.reduce<Episode | undefined>(
-    (a, b) => (a && Math.abs(a.peak - (a.usual ?? 0)) >= Math.abs(b.peak - (b.usual ?? 0)) ? a : b),
-    undefined,
-  );
-  const clock = (iso: string) => formatClock(Date.parse(iso), timezone);
-  if (far && isWorse(delta, spec.direction)) {
-    const last = episodes[episodes.length - 1];
-    const windowEnd = new Date(windows.current.end).toISOString();
-    const first = episodes[0];
-    const since =
-      !first || !last
-        ? ''
-        : last.end === windowEnd
-          ? `, outside the usual band since ${clock(first.start)}${episodes.length > 1 ? ', with breaks' : ''}`
-          : `, outside the usual band ${clock(first.start)}–${clock(last.end)}`;
-    return result('bad', 'baseline', `${versus()}${sloNote}${since}`, episodes, chart);
-  }
-  if (worst) {
-    const ratio = worst.usual ? worst.peak / worst.usual : null;
-    const howFar =
-      ratio !== null && ratio > 0 && Number.isFinite(ratio)
-        ? `, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${Math.round(ratio * 100)}% of`} usual ${fmt(worst.usual)}`
-        : ` vs usual ${fmt(worst.usual)}`;
-    const more = episodes.length > 1 ? ` (+${episodes.length - 1} more)` : '';
-    return result(
-      'bad',
-      'episode',
-      `${spec.label} ${clock(worst.start)}–${clock(worst.end)} at ${fmt(worst.peak)}${howFar}${more}`,
-      episodes,
-      chart,
-    );
-  }
+  if (far && isWorse(delta, spec.direction))
+    return judged('bad', 'baseline', { episodes, chart, onset: onsetOf(Math.sign(delta)) });
+  if (episodes.length > 0) return judged('bad', 'episode', { episodes, chart, onset: onsetOf(1) });
   if (far && isBetter(delta, spec.direction))
-    return result('good', 'baseline', `${versus()} — better`, [], chart);
-  return result('normal', 'baseline', versus(), [], chart);
+    return judged('good', 'baseline', { chart, onset: onsetOf(Math.sign(delta)) });
+  return judged('normal', 'baseline', { chart });
 }

@@ -46,12 +46,36 @@ export function aggregate(values: readonly number[], how: Aggregation, coverage:
     case 'p95':
       return quantile(values, 0.95);
     case 'max':
-      return Math.max(...values);
+      return maxOf(values);
     case 'min':
-      return Math.min(...values);
+      return minOf(values);
     case 'sum':
       return values.reduce((a, b) => a + b, 0) / Math.max(coverage, 1e-9);
     case 'last':
       return values[values.length - 1]!;
   }
+}
+
+/* Loops, not Math.max(...values): a spread of a week at 1 s overflows the call stack (RangeError). */
+
+export function maxOf(values: readonly number[]): number {
+  let m = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
+  return m;
+}
+
+export function minOf(values: readonly number[]): number {
+  let m = Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! < m) m = values[i]!;
+  return m;
+}
+
+/** Largest |value|, 0 for none. */
+export function maxAbs(values: readonly number[]): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]!);
+    if (a > m) m = a;
+  }
+  return m;
 }

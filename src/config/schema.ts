@@ -15,7 +15,7 @@ export const thresholdsSchema = z
     minCoverage: z.number().min(0).max(1),
     /** Fewer baseline windows with data than this: unknown. */
     minBaselineWindows: z.number().int().min(1),
-    /** Robust score (in MADs) beyond which the daily aggregate is clearly different. */
+    /** Deviation score (in usual day-to-day spreads) beyond which the daily aggregate is clearly different. */
     score: z.number().positive(),
     /** Relative change the daily aggregate must also exceed (0.2 = 20%). */
     minChange: z.number().min(0),

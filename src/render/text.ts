@@ -56,7 +56,7 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
     lines.push('Data: ' + report.sources.map(sourceLine).join('; '));
     for (const s of report.sources) for (const e of s.errors.slice(0, 3)) lines.push(`  ${s.id}: ${e}`);
     lines.push(
-      "How: each metric's day is compared with the same hours on previous days (median and MAD); objectives breached or long stretches outside the usual band are bad.",
+      "How: each metric's day is compared with the same hours on previous days (median and a robust spread); objectives breached or long stretches outside the usual band are bad.",
     );
   }
   return (

@@ -1,12 +1,14 @@
 /** Assemble the JSON report (design §6) from the config, the windows and what the sources returned. Pure. */
 import { classifyMetric } from '../classify/metric';
-import { stackReasons, stackVerdict } from '../classify/stack';
-import type { ResolvedConfig, StackSpec } from '../config/types';
+import type { MetricJudgment } from '../classify/judgment';
+import { stackVerdict } from '../classify/stack';
+import type { MetricSpec, ResolvedConfig, StackSpec } from '../config/types';
 import { eventLookBackMs } from '../plan';
 import type { ReportWindows } from '../plan/windows';
 import type { QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
 import { cutText, flattenText, stripUrlCredentials } from './redact';
-import type { EventSummary, Report, StackReport, Verdict } from './types';
+import type { EventSummary, MetricReport, Report, StackReport, Verdict } from './types';
+import { metricReason, stackReasons } from './wording';
 
 /** Everything fetched for a report (or a whole backtest), indexed for lookup. */
 export interface FetchedData {
@@ -39,14 +41,14 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       const failure =
         failures.get(key(stack.id, spec.id)) ??
         (s ? undefined : `source "${spec.source}" returned no series`);
-      return classifyMetric({
+      const judgment = classifyMetric({
         spec,
         points: s?.points ?? [],
         ...(s?.stepMs ? { stepMs: s.stepMs } : {}),
         windows,
-        timezone,
         ...(failure ? { failure } : {}),
       });
+      return metricReport(spec, judgment, timezone, windows.current.end);
     });
     const verdict = stackVerdict(metrics);
     return {
@@ -76,6 +78,46 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
     summary,
     stacks: stackReports,
     sources: data.health.map((h) => ({ ...h, errors: [...h.errors] })),
+  };
+}
+
+/** A metric's judgment as the report carries it: ISO times, and the sentence that says it. */
+export function metricReport(
+  spec: MetricSpec,
+  j: MetricJudgment,
+  timezone: string,
+  windowEnd: number,
+): MetricReport {
+  return {
+    id: spec.id,
+    label: spec.label,
+    unit: spec.unit,
+    direction: spec.direction,
+    aggregation: spec.aggregation,
+    critical: spec.critical,
+    weight: spec.weight,
+    source: spec.source,
+    current: j.current,
+    baseline: j.usual,
+    change: j.change,
+    score: j.score,
+    coverage: j.coverage,
+    baselineWindows: j.baselineWindows,
+    baselineValues: j.baselineValues,
+    ...(j.noDataSince !== undefined ? { noDataSince: iso(j.noDataSince) } : {}),
+    ...(spec.slo ? { slo: spec.slo } : {}),
+    verdict: j.verdict,
+    rule: j.rule,
+    episodes: j.episodes.map((e) => ({ start: iso(e.start), end: iso(e.end), peak: e.peak, usual: e.usual })),
+    ...(j.onset ? { onset: { at: iso(j.onset.at), estimated: j.onset.estimated } } : {}),
+    reason: metricReason(j, {
+      label: spec.label,
+      unit: spec.unit,
+      timezone,
+      windowEnd,
+      ...(spec.slo ? { slo: spec.slo } : {}),
+    }),
+    ...(j.chart ? { chart: j.chart } : {}),
   };
 }
 

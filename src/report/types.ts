@@ -3,7 +3,9 @@
  * object as it is. Times are UTC ISO strings ending in Z; values are in the metric's own unit.
  */
 
-export type Verdict = 'good' | 'normal' | 'bad' | 'unknown';
+import type { ChartData, Rule, Verdict } from '../classify/judgment';
+
+export type { ChartData, Rule, Verdict };
 
 export interface Episode {
   start: string;
@@ -12,20 +14,6 @@ export interface Episode {
   peak: number;
   /** The usual (baseline median) value at the peak's time of day. */
   usual: number | null;
-}
-
-/** A compact picture of the day for sparklines: the current line over the band the baseline draws. */
-export interface ChartData {
-  /** Start of the first bucket (the window's start), epoch ms; bucket i starts at start + i × stepMs. */
-  start: number;
-  /** Bucket length in ms. */
-  stepMs: number;
-  /** Current window's value per bucket (null: no data). */
-  value: (number | null)[];
-  /** Baseline band per bucket: low, median, high (null: no baseline). */
-  low: (number | null)[];
-  mid: (number | null)[];
-  high: (number | null)[];
 }
 
 export interface MetricReport {
@@ -44,7 +32,7 @@ export interface MetricReport {
   baseline: number | null;
   /** Relative change (current − baseline) / |baseline|; null when the baseline is 0 or unknown. */
   change: number | null;
-  /** Robust score: (current − baseline) / spread, in MADs (signed). */
+  /** Deviation score: (current − baseline) in units of the usual day-to-day spread (signed; not a plain MAD). */
   score: number | null;
   /** Share of the expected points the window holds, 0..1. */
   coverage: number;
@@ -55,9 +43,11 @@ export interface MetricReport {
   slo?: { min?: number; max?: number };
   /** Set when the series stopped well before the window's end: the verdict rests on older data. */
   noDataSince?: string;
-  /** The rule that decided, e.g. "slo", "baseline", "episode", "coverage". */
-  rule: string;
+  /** The rule that decided (see Rule in src/classify/judgment.ts). */
+  rule: Rule;
   episodes: Episode[];
+  /** When the change began (bad or good verdicts): the first episode's start, else an estimate. */
+  onset?: { at: string; estimated: boolean };
   /** One line a person reads at a glance. */
   reason: string;
   chart?: ChartData;

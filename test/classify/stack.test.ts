@@ -1,33 +1,14 @@
-import { stackReasons, stackVerdict } from '../../src/classify/stack';
-import type { MetricReport, Verdict } from '../../src/report/types';
+import type { Verdict } from '../../src/classify/judgment';
+import { stackVerdict, type WeighedVerdict } from '../../src/classify/stack';
 
-/** A metric report reduced to what the stack rules read; `c` marks a critical metric, `wN` a weight. */
-function metric(code: string, index: number): MetricReport {
+/** A metric reduced to what the stack rule reads; `c` marks a critical metric, `wN` a weight. */
+function metric(code: string): WeighedVerdict {
   const [verdict, ...flags] = code.split(':') as [Verdict, ...string[]];
   const weight = Number(flags.find((f) => f.startsWith('w'))?.slice(1) ?? 1);
-  return {
-    id: `m${index}`,
-    label: `metric ${index}`,
-    unit: '',
-    direction: 'lower',
-    aggregation: 'mean',
-    critical: flags.includes('c'),
-    weight,
-    source: 'test',
-    verdict,
-    current: 1,
-    baseline: 1,
-    change: 0,
-    score: 0,
-    coverage: 1,
-    baselineWindows: 7,
-    rule: 'baseline',
-    episodes: [],
-    reason: `metric ${index} is ${verdict}`,
-  };
+  return { verdict, critical: flags.includes('c'), weight };
 }
 
-const metrics = (codes: string[]) => codes.map(metric);
+const metrics = (codes: string[]) => codes.map((c) => metric(c));
 
 describe('stackVerdict', () => {
   it.each<[string, string[], Verdict]>([
@@ -58,35 +39,5 @@ describe('stackVerdict', () => {
     ['no metrics at all', [], 'unknown'],
   ])('%s → %s', (_case, codes, expected) => {
     expect(stackVerdict(metrics(codes))).toBe(expected);
-  });
-});
-
-describe('stackReasons', () => {
-  it.each<[Verdict, string[], string[]]>([
-    ['bad', ['normal', 'unknown', 'bad:c', 'good'], ['metric 2 is bad', 'metric 1 is unknown']],
-    ['good', ['normal', 'good', 'unknown'], ['metric 1 is good', 'metric 2 is unknown']],
-    ['unknown', ['unknown:c', 'normal'], ['metric 0 is unknown']],
-    ['normal', ['normal', 'normal', 'normal'], ['all 3 metrics within their usual range']],
-    // A bad metric too light to turn the stack bad is still said.
-    ['normal', ['normal:c', 'bad', 'normal', 'normal'], ['metric 1 is bad']],
-  ])('a %s stack of %j says %j', (verdict, codes, expected) => {
-    const ms = metrics(codes);
-
-    expect(stackVerdict(ms)).toBe(verdict);
-    expect(stackReasons(verdict, ms)).toEqual(expected);
-  });
-});
-
-describe('stackReasons for data that stopped early', () => {
-  it('says a normal metric was judged on data that stopped hours ago, once', () => {
-    const ms = metrics(['normal:c', 'good']);
-    ms[0] = {
-      ...ms[0]!,
-      noDataSince: '2026-11-26T06:00:00.000Z',
-      reason: 'metric 0 is normal; no data since 06:00',
-    };
-
-    expect(stackReasons('good', ms)).toEqual(['metric 1 is good', 'metric 0 is normal; no data since 06:00']);
-    expect(stackReasons('normal', [ms[0]])).toEqual(['metric 0 is normal; no data since 06:00']);
   });
 });

@@ -234,7 +234,7 @@ describe('exit 0: the demo report', () => {
     expect(byVerdict('unknown').map((s) => s.id)).toEqual(['notifications']);
     expect(byVerdict('normal').map((s) => s.id)).toEqual(['catalog', 'auth', 'inventory']);
     expect(byVerdict('bad')[0]!.reasons[0]).toMatch(
-      /^p95 latency \d+ ms vs usual \d+ ms \(\+\d+%, [\d.]+ MAD\)/,
+      /^p95 latency \d+ ms vs usual \d+ ms \(\+\d+%, [\d.]+× the usual spread\)/,
     );
     expect(byVerdict('bad')[1]!.reasons[0]).toMatch(
       /^error rate 15:05–16:20 at [\d.]+%, [\d.]+× usual [\d.]+%$/,

@@ -3,7 +3,7 @@
  * every rendering, instead of disappearing into the compact list of normal names.
  */
 import { join } from 'node:path';
-import { stackReasons } from '../../src/classify/stack';
+import { stackReasons } from '../../src/report/wording';
 import { loadConfig } from '../../src/config/load';
 import { slackPayload } from '../../src/deliver/slack';
 import { silentLogger } from '../../src/logger';

@@ -266,7 +266,7 @@ function methodLine(report: Report): string {
       ? `the same hours on the same weekday of the previous ${n} weeks`
       : `the same hours on the previous ${n} days`;
   return escapeHtml(
-    `Each metric's last ${hours} h against ${against} (median and MAD). ` +
+    `Each metric's last ${hours} h against ${against} (median and a robust spread). ` +
       'Bad: an objective breached, clearly worse than usual, or a sustained stretch outside the usual band. ' +
       'Good: clearly better. Unknown: too little data to judge.',
   );

@@ -2,6 +2,7 @@
  * Metric series: batches of queries to /api/v2/query/timeseries (or, where that endpoint is missing,
  * one query at a time to /api/v1/query), answers mapped back to members.
  */
+import { inferStepMs } from '../../classify/step';
 import type { Point, QueryMember } from '../types';
 import type { MetricUnit } from './query-plan';
 import { withRollup } from './query-plan';
@@ -24,25 +25,6 @@ export interface MetricFetchOptions {
   start: number;
   end: number;
   intervalMs: number;
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/**
- * The spacing of v2 points. The answer carries no interval, only `times`, which skips buckets where
- * no series has data; the common divisor of the gaps is the interval Datadog really used, which may
- * be wider than the one asked for.
- */
-export function inferStepMs(times: readonly number[], requestedMs: number): number {
-  let g = 0;
-  for (let i = 1; i < times.length; i++) {
-    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
-    if (gap > 0) g = gcd(gap, g);
-  }
-  return g >= requestedMs ? g : requestedMs;
 }
 
 function inRange(points: Point[], o: MetricFetchOptions): Point[] {
@@ -128,6 +110,8 @@ export async function fetchBatchV2(
     },
   );
   const times = response.times ?? [];
+  // The answer carries no interval, only `times` (buckets where no series has data are left out):
+  // the typical gap is the interval Datadog really used, which may be wider than the one asked for.
   const stepMs = inferStepMs(times, o.intervalMs);
   const perUnit = units.map(
     () => [] as { tags: readonly string[] | null | undefined; points: Point[]; stepMs: number }[],

@@ -112,8 +112,8 @@ describe('createGithubSummaryChannel', () => {
         '%2C',
         ',',
       ),
-      '::warning title=scrumops%3A Checkout is bad::p95 latency 412 ms vs usual 280 ms (+47%25, 5.2 MAD), objective ≤ 500 ms%0Ap95 latency 14:05–14:50 peaked at 930 ms, 3.1× usual (episode)',
-      '::warning title=scrumops%3A Ledger <script>window.__pwned = "name"</script> is bad::queue depth <b>bold</b> & "quoted" 1.2k vs usual 300%0Aerror rate 2.1%25 vs usual 0.5%25 (+320%25, 9.8 MAD), objective ≤ 1%25',
+      '::warning title=scrumops%3A Checkout is bad::p95 latency 412 ms vs usual 280 ms (+47%25, 5.2× the usual spread), objective ≤ 500 ms%0Ap95 latency 14:05–14:50 peaked at 930 ms, 3.1× usual (episode)',
+      '::warning title=scrumops%3A Ledger <script>window.__pwned = "name"</script> is bad::queue depth <b>bold</b> & "quoted" 1.2k vs usual 300%0Aerror rate 2.1%25 vs usual 0.5%25 (+320%25, 9.8× the usual spread), objective ≤ 1%25',
       '::notice title=scrumops%3A source grafana partly failed::query C (ledger queue depth): 400 parse error at <char 12>',
     ]);
   });

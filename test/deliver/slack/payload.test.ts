@@ -44,7 +44,7 @@ describe('slackPayload', () => {
     expect(ledger).toBeGreaterThan(0);
     expect(search).toBeGreaterThan(Math.max(checkout, ledger));
     expect(sections[checkout]).toContain(
-      '• p95 latency 412 ms vs usual 280 ms (+47%, 5.2 MAD), objective ≤ 500 ms',
+      '• p95 latency 412 ms vs usual 280 ms (+47%, 5.2× the usual spread), objective ≤ 500 ms',
     );
     expect(sections[checkout]).toContain('_3 deployments, 1 alert in the window_');
     const compact = message.blocks.find(

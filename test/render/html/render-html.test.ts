@@ -91,7 +91,9 @@ describe('renderHtml for email (cid images)', () => {
   });
 
   it('gives a bad stack its reasons, metric table, episodes, deployments and alerts in local time', () => {
-    expect(html).toContain('p95 latency 412 ms vs usual 280 ms (+47%, 5.2 MAD), objective ≤ 500 ms');
+    expect(html).toContain(
+      'p95 latency 412 ms vs usual 280 ms (+47%, 5.2× the usual spread), objective ≤ 500 ms',
+    );
     expect(html).toMatch(
       />412 ms<\/td><td [^>]*>280 ms<\/td><td [^>]*color:#b42318;font-weight:bold">\+47%<\/td>/,
     );
@@ -137,7 +139,7 @@ describe('renderHtml for email (cid images)', () => {
     expect(html).toContain('dd (datadog): <b style="color:#067647">ok</b>, 4 requests, 1 retry');
     expect(html).toContain('Metrics with enough data to judge: 21 of 23');
     expect(html).toContain(
-      'Each metric&#39;s last 24 h against the same hours on the previous 7 days (median and MAD)',
+      'Each metric&#39;s last 24 h against the same hours on the previous 7 days (median and a robust spread)',
     );
   });
 

@@ -1,0 +1,23 @@
+/** The spacing of a series' points, inferred once for every source and the verdict engine. Pure. */
+
+const fallbackMs = 5 * 60_000;
+
+/**
+ * Typical spacing of sorted times: the median of the positive gaps. The median ignores outages,
+ * duplicates and skipped buckets (a provider that leaves out empty buckets still shows its interval
+ * in most gaps) and, unlike a common divisor, is not fooled by jittered timestamps.
+ * `atLeastMs` is the spacing that was asked for: a provider never answers finer than that.
+ */
+export function inferStepMs(times: readonly number[], atLeastMs = 0): number {
+  const gaps: number[] = [];
+  // A few thousand gaps are plenty to find the typical one; a week at 1 s would be 600k.
+  for (let i = 1; i < times.length && gaps.length < 2000; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    if (gap > 0) gaps.push(gap);
+  }
+  if (gaps.length === 0) return Math.max(atLeastMs, atLeastMs > 0 ? 0 : fallbackMs);
+  gaps.sort((a, b) => a - b);
+  const mid = gaps.length >> 1;
+  const median = gaps.length % 2 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
+  return Math.max(median, atLeastMs);
+}
