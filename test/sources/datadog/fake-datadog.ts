@@ -89,6 +89,10 @@ export class FakeDatadog {
    * answer's `times` is then the union of their timestamps, as Datadog's is.
    */
   seriesData?: (metric: string, group: string) => [number, number | null][] | undefined;
+  /** Generated values instead of `valueAt` (the bench draws a fleet with daily cycles and incidents). */
+  values?: (metric: string, group: string, t: number, stepMs: number) => number | null;
+  /** Milliseconds every answer waits, as a real API's round trip does (the bench uses 150). */
+  latencyMs = 0;
   /** Series the fake refuses to compute: a query mentioning one of these answers 400. */
   badMetrics = new Set<string>();
   private server?: Server;
@@ -132,6 +136,7 @@ export class FakeDatadog {
     this.rate.remaining = Math.max(0, this.rate.remaining - 1);
     const reply = this.intercept?.(seen, this.requests.length) ?? this.answer(seen);
     if (reply.hang) return;
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-ratelimit-limit': String(this.rate.limit),
@@ -194,7 +199,8 @@ export class FakeDatadog {
         : [{ tags: [], key: p.scope }];
       for (const g of groups) {
         body.data.attributes.series.push({ group_tags: g.tags, query_index: index, unit });
-        body.data.attributes.values.push(times.map((t) => valueAt(p.metric, g.key, t, step)));
+        const value = this.values ?? valueAt;
+        body.data.attributes.values.push(times.map((t) => value(p.metric, g.key, t, step)));
       }
     });
     return { status: 200, json: body };

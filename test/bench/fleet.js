@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+/**
+ * The fleet bench: a synthetic fleet served by the fake Datadog the tests use (a real HTTP server on
+ * 127.0.0.1, 150 ms a request, rate-limit headers), reported by the real CLI in a child process —
+ * `scrumops report --dry-run` with every file format, as a user runs it — one child per fleet size, so
+ * each peak RSS is its own.
+ *
+ *   node test/bench/fleet.js [--stacks 100,500,2000] [--templates 4] [--days 8] [--latency 150]
+ *                            [--step 5] [--history] [--keep] [--profile DIR]
+ *
+ * Prints one row per fleet size: requests (and what a naive client would make: one request per stack,
+ * template and day), wall per phase as the CLI timed it, total wall of the process, peak RSS, and the
+ * sizes of report.json and of the whole-fleet email.
+ */
+require('./ts-require');
+const { spawn } = require('node:child_process');
+const { mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, existsSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join, resolve } = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { FakeDatadog, apiKey, appKey } = require('../sources/datadog/fake-datadog.ts');
+
+const root = resolve(__dirname, '../..');
+const day = 86_400_000;
+/** Report time: 2026-11-26 09:00 Europe/Berlin. */
+const reportTime = Date.parse('2026-11-26T08:00:00Z');
+
+function parseArgs(argv) {
+  const options = { stacks: [100, 500, 2000], templates: 4, days: 8, latency: 150, step: 5, history: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = () => argv[++i];
+    if (arg === '--stacks') options.stacks = next().split(',').map(Number);
+    else if (arg === '--templates') options.templates = Number(next());
+    else if (arg === '--days') options.days = Number(next());
+    else if (arg === '--latency') options.latency = Number(next());
+    else if (arg === '--step') options.step = Number(next());
+    else if (arg === '--history') options.history = true;
+    else if (arg === '--keep') options.keep = true;
+    else if (arg === '--profile') options.profile = resolve(next());
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+/** Deterministic noise in [-1, 1) from any number. */
+function noise(seed) {
+  const x = Math.sin(seed * 12.9898) * 43758.5453;
+  return (x - Math.floor(x)) * 2 - 1;
+}
+
+/**
+ * The fleet's readings: a daily cycle with noise; every 10th stack's first template runs 80% high over
+ * the last 10 hours, every 25th stack's second template has a 2-hour spike, every 50th stack's last
+ * template went quiet (no data) for the day.
+ */
+function valueAt(metric, group, t) {
+  const s = Number(group.slice(group.lastIndexOf('-') + 1));
+  const m = Number(metric.slice(metric.lastIndexOf('m') + 1));
+  const phase = ((t % day) / day) * 2 * Math.PI;
+  let v = (10 + m) * (1 + 0.4 * Math.sin(phase)) * (1 + 0.04 * noise(t / 60_000 + s * 7 + m * 131));
+  const age = reportTime - t;
+  if (s % 10 === 0 && m === 0 && age > 0 && age <= 10 * 3_600_000) v *= 1.8;
+  if (s % 25 === 0 && m === 1 && age > 3 * 3_600_000 && age <= 5 * 3_600_000) v *= 4;
+  if (s % 50 === 0 && m === options.templates - 1 && age > 0 && age <= day) return null;
+  return v;
+}
+
+function fleetConfig(stacks, templates, days, url) {
+  const metrics = {};
+  for (let m = 0; m < templates; m++) {
+    metrics[`m${m}`] = {
+      label: `metric ${m}`,
+      source: 'dd',
+      query: `avg:bench.m${m}{env:prod,service:{{service}}}`,
+      unit: m === 0 ? 'ms' : '',
+      direction: m === 2 ? 'neutral' : 'lower',
+      critical: m < 2,
+    };
+  }
+  const teams = Array.from({ length: 10 }, (_, i) => `team-${i}`);
+  return {
+    report: {
+      title: `Bench fleet (${stacks} stacks)`,
+      timezone: 'Europe/Berlin',
+      at: '09:00',
+      window: '24h',
+      baseline: { mode: 'daily', days: days - 1 },
+    },
+    sources: [{ id: 'dd', type: 'datadog', url, apiKey: '${DD_API_KEY}', appKey: '${DD_APP_KEY}' }],
+    metrics,
+    stacks: Array.from({ length: stacks }, (_, s) => ({
+      id: `stack-${s}`,
+      name: `Stack ${s}`,
+      team: teams[s % teams.length],
+      vars: { service: `svc-${s}` },
+      metrics: Object.keys(metrics),
+    })),
+    delivery: {
+      files: { dir: 'out', formats: ['html', 'md', 'json', 'txt'] },
+      email: {
+        smtp: '${SMTP_URL}',
+        from: 'Scrum-ops <ops@example.com>',
+        to: ['leads@example.com'],
+        teams: Object.fromEntries(teams.map((t) => [t, [`${t}@example.com`]])),
+      },
+      githubSummary: 'auto',
+      slack: { webhook: '${SLACK_WEBHOOK_URL}' },
+    },
+  };
+}
+
+function run(command, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+}
+
+/** `timing: plan 12 ms · fetch 900 ms · …` from the CLI's verbose output. */
+function phases(stderr) {
+  const line = stderr.split('\n').find((l) => l.startsWith('timing: '));
+  const out = {};
+  for (const [, name, ms] of (line ?? '').matchAll(/([a-z-]+) (\d+) ms/g)) out[name] = Number(ms);
+  return out;
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
+let options;
+
+async function benchOne(fake, stacks) {
+  const dir = mkdtempSync(join(tmpdir(), `scrumops-fleet-${stacks}-`));
+  const configPath = join(dir, 'fleet.json');
+  writeFileSync(configPath, JSON.stringify(fleetConfig(stacks, options.templates, options.days, fake.url)));
+  const probe = join(dir, 'probe.json');
+  const summary = join(dir, 'summary.md');
+  writeFileSync(summary, '');
+  const before = fake.metricRequests().length;
+  const args = [
+    ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : []),
+    '-r',
+    join(__dirname, 'probe.js'),
+    join(root, 'dist/cli/main.js'),
+    'report',
+    '--config',
+    configPath,
+    '--at',
+    new Date(reportTime).toISOString(),
+    '--out',
+    join(dir, 'out'),
+    '--format',
+    'html,md,json,txt',
+    '--dry-run',
+    '--verbose',
+  ];
+  const env = {
+    PATH: process.env.PATH,
+    DD_API_KEY: apiKey,
+    DD_APP_KEY: appKey,
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+    GITHUB_STEP_SUMMARY: summary,
+    SCRUMOPS_BENCH_PROBE: probe,
+  };
+  const t0 = performance.now();
+  const { code, stderr } = await run(process.execPath, args, env);
+  const wall = performance.now() - t0;
+  if (code !== 0 || !existsSync(probe)) {
+    throw new Error(`scrumops report exited ${code} for ${stacks} stacks:\n${stderr.slice(-2000)}`);
+  }
+  const { maxRssKb } = JSON.parse(readFileSync(probe, 'utf8'));
+  const report = statSync(join(dir, 'out/report.json')).size;
+  const email = statSync(join(dir, 'out/email-all.eml')).size;
+  const html = statSync(join(dir, 'out/report.html')).size;
+  const requests = fake.metricRequests().length - before;
+  if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  else console.error(`kept ${dir}`);
+  return {
+    stacks,
+    requests,
+    naive: stacks * options.templates * options.days,
+    phases: phases(stderr),
+    wall,
+    rssMb: maxRssKb / 1024,
+    report,
+    email,
+    html,
+  };
+}
+
+async function main() {
+  options = parseArgs(process.argv.slice(2));
+  const fake = new FakeDatadog();
+  fake.latencyMs = options.latency;
+  fake.minIntervalMs = options.step * 60_000;
+  fake.values = (metric, group, t) => valueAt(metric, group, t);
+  await fake.start();
+  console.log(
+    `fleet bench: ${options.templates} templates × ${options.days} days at ${options.step}-min, ` +
+      `fake Datadog ${options.latency} ms a request, \`scrumops report --dry-run --format html,md,json,txt\`` +
+      (options.history ? ', with the 14-day history' : ''),
+  );
+  const names = ['plan', 'fetch', 'parse', 'classify', 'render', 'deliver'];
+  const header = [
+    'stacks',
+    'requests',
+    'naive',
+    ...names.map((n) => `${n} ms`),
+    'total s',
+    'peak RSS',
+    'report.json',
+    'email',
+    'report.html',
+  ];
+  console.log(header.join('\t'));
+  try {
+    for (const stacks of options.stacks) {
+      const r = await benchOne(fake, stacks);
+      console.log(
+        [
+          r.stacks,
+          r.requests,
+          r.naive,
+          ...names.map((n) => r.phases[n] ?? '-'),
+          (r.wall / 1000).toFixed(2),
+          `${r.rssMb.toFixed(0)} MB`,
+          kb(r.report),
+          kb(r.email),
+          kb(r.html),
+        ].join('\t'),
+      );
+    }
+  } finally {
+    await fake.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
