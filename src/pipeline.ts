@@ -17,6 +17,8 @@ export interface RunOptions {
   times: number[];
   /** Only these stacks (all when empty). */
   stackIds?: string[];
+  /** Only stacks of these teams (all when empty); with stackIds, stacks that match both. */
+  teams?: string[];
   /** Stamped into every report. */
   generatedAt: number;
 }
@@ -29,6 +31,8 @@ export interface RunDeps {
   signal?: AbortSignal;
   /** Build a source from its config; the registry by default. Tests may pass their own. */
   createSource?: (config: ResolvedConfig['sources'][number], ctx: SourceContext) => MetricSource;
+  /** Told how long each phase took (plan, fetch, parse, classify), for --verbose and the bench. */
+  onPhase?: (phase: 'plan' | 'fetch' | 'parse' | 'classify', ms: number) => void;
 }
 
 export interface RunResult {
@@ -37,14 +41,32 @@ export interface RunResult {
   allSourcesFailed: boolean;
 }
 
-export function selectStacks(config: ResolvedConfig, ids: readonly string[] = []): StackSpec[] {
-  if (ids.length === 0) return config.stacks;
+export function selectStacks(
+  config: ResolvedConfig,
+  ids: readonly string[] = [],
+  teams: readonly string[] = [],
+): StackSpec[] {
   const known = new Set(config.stacks.map((s) => s.id));
   const missing = ids.filter((id) => !known.has(id));
   if (missing.length > 0) {
     throw new UsageError(`--stack ${missing.join(', ')}: no such stack (known: ${[...known].join(', ')})`);
   }
-  return config.stacks.filter((s) => ids.includes(s.id));
+  const knownTeams = new Set(config.stacks.flatMap((s) => (s.team ? [s.team] : [])));
+  const noTeam = teams.filter((t) => !knownTeams.has(t));
+  if (noTeam.length > 0) {
+    throw new UsageError(
+      `--team ${noTeam.join(', ')}: no stack has this team (teams: ${[...knownTeams].join(', ') || 'none'})`,
+    );
+  }
+  const selected = config.stacks.filter(
+    (s) =>
+      (ids.length === 0 || ids.includes(s.id)) &&
+      (teams.length === 0 || (s.team !== undefined && teams.includes(s.team))),
+  );
+  if (selected.length === 0 && config.stacks.length > 0) {
+    throw new UsageError(`--stack ${ids.join(', ')} --team ${teams.join(', ')}: no stack matches both`);
+  }
+  return selected;
 }
 
 export async function generateReports(
@@ -52,13 +74,15 @@ export async function generateReports(
   options: RunOptions,
   deps: RunDeps,
 ): Promise<RunResult> {
-  const stacks = selectStacks(config, options.stackIds);
+  const planStarted = deps.now();
+  const stacks = selectStacks(config, options.stackIds, options.teams);
   const windows = options.times.map((t) => reportWindows(t, config.report));
   const range = fetchRange(windows);
   const plans = planSources(stacks, range, Math.min(...options.times) - eventLookBackMs);
   const latest = options.times[options.times.length - 1] ?? range.end;
 
   const started = deps.now();
+  deps.onPhase?.('plan', started - planStarted);
   let fetched = 0;
   const fetchedOne = <T>(result: T): T => {
     deps.logger.progress?.('fetch', ++fetched, plans.size);
@@ -109,6 +133,11 @@ export async function generateReports(
     failures: results.flatMap((r) => r.failures),
     health: results.map((r) => r.health),
   };
+  deps.onPhase?.('fetch', deps.now() - started);
+  deps.onPhase?.(
+    'parse',
+    results.reduce((ms, r) => ms + (r.parseMs ?? 0), 0),
+  );
   const requests = data.health.reduce((n, h) => n + h.requests, 0);
   deps.logger.info(
     `fetch: ${plans.size} source${plans.size === 1 ? '' : 's'}, ${requests} request${requests === 1 ? '' : 's'}, ${data.series.length} series in ${((deps.now() - started) / 1000).toFixed(1)} s`,
@@ -121,6 +150,7 @@ export async function generateReports(
     deps.logger.progress?.('classify', i + 1, windows.length);
     return report;
   });
+  deps.onPhase?.('classify', deps.now() - classifyStarted);
   deps.logger.info(
     `classify: ${stacks.length} stack${stacks.length === 1 ? '' : 's'} × ${reports.length} report time${reports.length === 1 ? '' : 's'} in ${((deps.now() - classifyStarted) / 1000).toFixed(1)} s`,
   );

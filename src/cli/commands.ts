@@ -2,8 +2,8 @@
  * The CLI's commands as plain functions of plain options; main.ts only parses arguments and maps
  * errors to exit codes. Everything with a clock, the environment or the terminal is passed in here.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
 import type { ResolvedConfig } from '../config/types';
 import { channelsFor, deliverAll } from '../deliver';
@@ -13,7 +13,8 @@ import { sleep } from '../net/retry';
 import { generateReports } from '../pipeline';
 import { latestReportTime, parseReportTime, reportTimesBetween } from '../plan/windows';
 import { renderText } from '../render/text';
-import { redactReport } from '../report/redact';
+import { MergeError, mergeReports, type Shard } from '../report/merge';
+import { cutText, flattenText, redactReport } from '../report/redact';
 import type { Report, Verdict } from '../report/types';
 import { fileFormats, writeReportFiles, type FileFormat } from './files';
 
@@ -60,6 +61,20 @@ export function parseFormats(text: string | undefined, fallback: readonly FileFo
   return formats as FileFormat[];
 }
 
+/**
+ * Wall time per phase, printed with --verbose as one line (`timing: plan 3 ms · fetch 812 ms · …`) that
+ * `npm run bench` reads. Parse time is part of fetch time: the adapter measures it inside its fetch.
+ */
+function phaseTimings(t0: number, cli: CliEnv) {
+  const parts: string[] = [];
+  return {
+    started: t0,
+    add: (phase: string, ms: number) => void parts.push(`${phase} ${Math.round(ms)} ms`),
+    report: () =>
+      cli.logger.debug(`timing: ${[...parts, `total ${Math.round(cli.now() - t0)} ms`].join(' · ')}`),
+  };
+}
+
 function failOnHeld(reports: readonly Report[], failOn: Verdict | undefined): boolean {
   if (!failOn) return false;
   return reports.some((r) => r.stacks.some((s) => s.verdict === failOn));
@@ -69,6 +84,8 @@ export interface ReportOptions {
   config?: string;
   at?: string;
   stack: string[];
+  /** Only the stacks of these teams: one shard of a fleet (see `merge`). */
+  team?: string[];
   out?: string;
   format?: string;
   send: boolean;
@@ -84,22 +101,110 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
       ? parseReportTime(options.at, config.report)
       : latestReportTime(config.report, cli.now());
   const formats = parseFormats(options.format, config.delivery.files?.formats ?? fileFormats);
-  const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
-  cli.logger.info(`plan: ${config.stacks.length} stacks, report time ${new Date(at).toISOString()}`);
+  const narrowed = (options.team ?? []).length > 0 ? ` (teams: ${options.team!.join(', ')})` : '';
+  cli.logger.info(
+    `plan: ${config.stacks.length} stacks${narrowed}, report time ${new Date(at).toISOString()}`,
+  );
 
+  const timings = phaseTimings(t0, cli);
   const { reports, allSourcesFailed } = await generateReports(
     config,
-    { times: [at], stackIds: options.stack, generatedAt: cli.now() },
-    runDeps(cli),
+    { times: [at], stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+    { ...runDeps(cli), onPhase: timings.add },
   );
   const report = redactReport(reports[0]!, config.secrets);
-  const written = await writeReportFiles(report, outDir, formats);
+  return publish(report, config, { ...options, formats, allSourcesFailed }, cli, timings);
+}
+
+export interface MergeOptions {
+  config?: string;
+  /** Folders holding a shard's report.json, or report.json files themselves. */
+  shards: string[];
+  out?: string;
+  format?: string;
+  send: boolean;
+  dryRun: boolean;
+  failOn?: 'bad' | 'unknown';
+}
+
+/** Read one shard: a folder with report.json, or the file itself. Any problem is one line, exit 2. */
+function readShard(path: string, cli: CliEnv): Shard {
+  const full = resolve(cli.cwd, path);
+  let file = full;
+  try {
+    if (statSync(full).isDirectory()) file = join(full, 'report.json');
+  } catch {
+    throw new UsageError(`merge: ${path}: no such file or folder`);
+  }
+  const name = file === full ? path : join(path, 'report.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`merge: ${name}: missing (a shard folder must hold the report.json its run wrote)`);
+  }
+  try {
+    return { name, json: JSON.parse(text) as unknown };
+  } catch (error) {
+    throw new UsageError(`merge: ${name}: not JSON (${flatten((error as Error).message)})`);
+  }
+}
+
+/** A shard's name or a parser's complaint, as one printable line. */
+const flatten = (text: string) => cutText(flattenText(text), 300);
+
+/** `scrumops merge DIR…`: shard reports → one fleet report, written and delivered as `report` does. */
+export async function mergeCommand(options: MergeOptions, cli: CliEnv): Promise<number> {
+  const t0 = cli.now();
+  const config = readConfig(options.config, cli);
+  if (options.shards.length === 0) throw new UsageError('merge: name at least one shard folder');
+  const formats = parseFormats(options.format, config.delivery.files?.formats ?? fileFormats);
+  const timings = phaseTimings(t0, cli);
+  const shards = options.shards.map((p) => readShard(p, cli));
+  let merged: Report;
+  try {
+    merged = mergeReports(shards, { order: config.stacks.map((s) => s.id) });
+  } catch (error) {
+    if (error instanceof MergeError) throw new UsageError(`merge: ${flatten(error.message)}`);
+    throw error;
+  }
+  timings.add('merge', cli.now() - t0);
   cli.logger.info(
-    `files: ${written.length} written to ${outDir} in ${((cli.now() - t0) / 1000).toFixed(1)} s`,
+    `merge: ${shards.length} shard${shards.length === 1 ? '' : 's'}, ${merged.stacks.length} stacks, window ending ${merged.window.end}`,
+  );
+  const report = redactReport(merged, config.secrets);
+  const allSourcesFailed = report.sources.length > 0 && report.sources.every((s) => s.status === 'failed');
+  return publish(report, config, { ...options, formats, allSourcesFailed }, cli, timings);
+}
+
+interface PublishOptions {
+  out?: string;
+  formats: FileFormat[];
+  send: boolean;
+  dryRun: boolean;
+  failOn?: 'bad' | 'unknown';
+  allSourcesFailed: boolean;
+}
+
+/** Files first, then the channels; the exit code from the worst outcome. Shared by report and merge. */
+async function publish(
+  report: Report,
+  config: ResolvedConfig,
+  options: PublishOptions,
+  cli: CliEnv,
+  timings: ReturnType<typeof phaseTimings>,
+): Promise<number> {
+  const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
+  const renderStarted = cli.now();
+  const written = await writeReportFiles(report, outDir, options.formats);
+  timings.add('render', cli.now() - renderStarted);
+  cli.logger.info(
+    `files: ${written.length} written to ${outDir} in ${((cli.now() - timings.started) / 1000).toFixed(1)} s`,
   );
   cli.stdout(renderText(report, { detail: false }));
 
   let deliveryFailed = false;
+  const deliverStarted = cli.now();
   if (options.send || options.dryRun) {
     const channels = channelsFor(config.delivery, { write: (line) => cli.stdout(`${line}\n`) });
     if (channels.length === 0) cli.logger.info('deliver: no channels configured');
@@ -118,13 +223,15 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
       else cli.logger.debug(redact(`deliver: ${r.channel} ${r.status}: ${r.detail}`, config.secrets));
     }
     deliveryFailed = results.some((r) => r.status === 'failed');
+    timings.add('deliver', cli.now() - deliverStarted);
   }
-  if (allSourcesFailed) {
+  timings.report();
+  if (options.allSourcesFailed) {
     cli.logger.warn('every source failed: the report holds only unknown verdicts');
     return exitCodes.runtime;
   }
   if (deliveryFailed) return exitCodes.runtime;
-  return failOnHeld(reports, options.failOn) ? exitCodes.failOn : exitCodes.ok;
+  return failOnHeld([report], options.failOn) ? exitCodes.failOn : exitCodes.ok;
 }
 
 export interface BacktestOptions {
@@ -134,6 +241,7 @@ export interface BacktestOptions {
   every: string;
   format: 'json' | 'table';
   stack: string[];
+  team?: string[];
   failOn?: 'bad' | 'unknown';
 }
 
@@ -146,7 +254,7 @@ export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Pr
   cli.logger.info(`plan: ${times.length} report times, ${config.stacks.length} stacks`);
   const { reports, allSourcesFailed } = await generateReports(
     config,
-    { times, stackIds: options.stack, generatedAt: cli.now() },
+    { times, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
     runDeps(cli),
   );
   if (options.format === 'json') {

@@ -3,7 +3,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors';
 import { printableLines, redact } from '../report/redact';
-import { backtestCommand, exitCodes, reportCommand, validateCommand, type CliEnv } from './commands';
+import {
+  backtestCommand,
+  exitCodes,
+  mergeCommand,
+  reportCommand,
+  validateCommand,
+  type CliEnv,
+} from './commands';
 import { stderrLogger, type Verbosity } from './logger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
 const { version } = require('../../package.json') as { version: string };
@@ -48,6 +55,7 @@ export function buildProgram(
     cmd
       .option('--config <file>', 'config file (YAML or JSON)', undefined)
       .option('--stack <id>', 'only this stack (repeatable, or comma-separated)', collect, [])
+      .option('--team <team>', "only this team's stacks (repeatable, or comma-separated)", collect, [])
       .option('--quiet', 'only warnings and errors on stderr')
       .option('--verbose', 'debug detail and stack traces on stderr');
 
@@ -72,6 +80,7 @@ export function buildProgram(
               config: opts.config as string | undefined,
               at: opts.at as string | undefined,
               stack: opts.stack as string[],
+              team: opts.team as string[],
               out: opts.out as string | undefined,
               format: opts.format as string | undefined,
               send: opts.send === true,
@@ -113,6 +122,43 @@ export function buildProgram(
               every: opts.every as string,
               format: opts.format as 'json' | 'table',
               stack: opts.stack as string[],
+              team: opts.team as string[],
+              failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+            },
+            cliEnv(verbosity),
+          ),
+        verbosity,
+      );
+    });
+
+  program
+    .command('merge')
+    .description(
+      'combine the report.json of shard runs (report --team …) into one fleet report, write files, optionally deliver',
+    )
+    .argument('<shard...>', "folders holding a shard run's report.json (or the files themselves)")
+    .option('--config <file>', 'config file (YAML or JSON): delivery channels and stack order', undefined)
+    .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
+    .option('--format <list>', 'files to write: html,md,json,txt')
+    .option('--send', 'deliver through the configured channels')
+    .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
+    .addOption(
+      new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']),
+    )
+    .option('--quiet', 'only warnings and errors on stderr')
+    .option('--verbose', 'debug detail and stack traces on stderr')
+    .action((shards: string[], opts: Record<string, unknown>) => {
+      const verbosity = verbosityOf(opts);
+      run(
+        () =>
+          mergeCommand(
+            {
+              config: opts.config as string | undefined,
+              shards,
+              out: opts.out as string | undefined,
+              format: opts.format as string | undefined,
+              send: opts.send === true,
+              dryRun: opts.dryRun === true,
               failOn: opts.failOn as 'bad' | 'unknown' | undefined,
             },
             cliEnv(verbosity),

@@ -76,6 +76,11 @@ export interface SourceResult {
   events: SourceEvent[];
   failures: QueryFailure[];
   health: SourceHealth;
+  /**
+   * Milliseconds spent turning answers into series (inside the fetch's wall time), where the adapter
+   * can tell; the bench and --verbose show it as its own phase.
+   */
+  parseMs?: number;
 }
 
 export interface MetricSource {

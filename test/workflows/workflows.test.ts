@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -33,11 +34,20 @@ interface Step {
   with?: Record<string, unknown>;
 }
 
+interface Job {
+  steps: Step[];
+  container?: string;
+  'runs-on': string;
+  needs?: string;
+  if?: string;
+  strategy?: { 'fail-fast'?: boolean; matrix: Record<string, unknown> };
+}
+
 interface Workflow {
   on: Record<string, unknown>;
   permissions?: unknown;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
-  jobs: Record<string, { steps: Step[]; container?: string; 'runs-on': string }>;
+  jobs: Record<string, Job>;
 }
 
 const workflow = (path: string) => parse(read(path)) as Workflow;
@@ -194,6 +204,52 @@ describe('daily-report.yml', () => {
   });
 });
 
+describe('fleet-report.yml', () => {
+  const w = workflow('.github/workflows/fleet-report.yml');
+  const shard = w.jobs.shard!;
+  const merge = w.jobs.merge!;
+
+  it('runs one shard job per team, none cancelling the others', () => {
+    expect(shard.strategy?.['fail-fast']).toBe(false);
+    expect(shard.strategy?.matrix.team).toEqual(expect.arrayContaining([expect.any(String)]));
+  });
+
+  it('each shard reports its team only, sends nothing, and keeps report.json as its own artifact', () => {
+    const report = shard.steps.find((s) => s.run?.includes('scrumops'))!;
+    const upload = shard.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+
+    expect(report.run).toContain('--team "$TEAM"');
+    expect(report.run).not.toMatch(/--send|--dry-run/);
+    expect(report.env).not.toHaveProperty('SMTP_URL');
+    expect(report.env).not.toHaveProperty('SLACK_WEBHOOK_URL');
+    expect(upload.if).toBe('always()');
+    expect(upload.with).toMatchObject({
+      name: 'shard-${{ matrix.team }}',
+      path: 'shard/report.json',
+      overwrite: true,
+    });
+  });
+
+  it('merges after every shard, whatever their outcome, and is the only job that delivers', () => {
+    const download = merge.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    const send = merge.steps.find((s) => s.run?.includes('scrumops'))!;
+
+    expect(merge.needs).toBe('shard');
+    expect(merge.if).toBe('${{ !cancelled() }}');
+    expect(download.with).toMatchObject({ pattern: 'shard-*', path: 'shards' });
+    expect(send.run).toContain('args=(merge --send --out out)');
+    expect(send.env).toMatchObject({
+      SMTP_URL: '${{ secrets.SMTP_URL }}',
+      SLACK_WEBHOOK_URL: '${{ secrets.SLACK_WEBHOOK_URL }}',
+    });
+  });
+
+  it('never runs twice at once and asks for nothing but reading the repository', () => {
+    expect(w.concurrency).toEqual({ group: expect.any(String) as string, 'cancel-in-progress': false });
+    expect(w.permissions).toEqual({ contents: 'read' });
+  });
+});
+
 describe('ci.yml', () => {
   const w = workflow('.github/workflows/ci.yml');
   const test = w.jobs.test!;
@@ -301,6 +357,49 @@ describe('the scripts pass inputs as arguments, never as code', () => {
     expect(args).toEqual(['--no-install', 'scrumops', ...expected]);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     expect(existsSync(join(dir, 'pwned2'))).toBe(false);
+  });
+
+  const fleet = workflow('.github/workflows/fleet-report.yml');
+  const shardScript = fleet.jobs.shard!.steps.find((s) => s.run?.includes('scrumops'))!.run!;
+  const mergeScript = fleet.jobs.merge!.steps.find((s) => s.run?.includes('scrumops'))!.run!;
+
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      'a scheduled shard',
+      { TEAM: 'payments' },
+      ['report', '--team', 'payments', '--out', 'shard', '--format', 'json'],
+    ],
+    [
+      'a manual shard with hostile values',
+      { TEAM: hostile, REPORT_AT: '2026-11-26; touch pwned' },
+      ['report', '--team', hostile, '--out', 'shard', '--format', 'json', '--at', '2026-11-26; touch pwned'],
+    ],
+  ])('fleet-report.yml shard: %s', (_, env, expected) => {
+    const { status, args, stderr } = run(shardScript, env);
+
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(args).toEqual(['--no-install', 'scrumops', ...expected]);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['a scheduled merge', {}, ['merge', '--send', '--out', 'out']],
+    ['a manual dry run', { REPORT_DRY_RUN: 'true' }, ['merge', '--send', '--out', 'out', '--dry-run']],
+  ])('fleet-report.yml merge: %s, every downloaded shard named', (_, env, expected) => {
+    mkdirSync(join(dir, 'shards/shard-payments'), { recursive: true });
+    mkdirSync(join(dir, 'shards/shard-platform'), { recursive: true });
+
+    const { status, args } = run(mergeScript, env);
+
+    expect(status).toBe(0);
+    expect(args).toEqual([
+      '--no-install',
+      'scrumops',
+      ...expected,
+      'shards/shard-payments',
+      'shards/shard-platform',
+    ]);
   });
 
   const action = parseAction(read('action.yml'));
