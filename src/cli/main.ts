@@ -11,6 +11,7 @@ import {
   validateCommand,
   type CliEnv,
 } from './commands';
+import { initCommand } from './init';
 import { stderrLogger, type Verbosity } from './logger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
 const { version } = require('../../package.json') as { version: string };
@@ -175,6 +176,45 @@ export function buildProgram(
     .action((opts: { config?: string; verbose?: boolean }) => {
       const verbosity = verbosityOf(opts);
       run(() => Promise.resolve(validateCommand({ config: opts.config }, cliEnv(verbosity))), verbosity);
+    });
+
+  program
+    .command('init')
+    .description('write a commented config/scrumops.yaml and a daily GitHub workflow for your sources')
+    .option('--datadog', 'a Datadog source (secrets DD_API_KEY, DD_APP_KEY)')
+    .option('--site <site>', 'Datadog site, e.g. datadoghq.eu (default datadoghq.com)')
+    .option('--grafana <url>', 'a Grafana source at this URL (secret GRAFANA_TOKEN)')
+    .option('--datasource <uid>', "the Grafana datasource's uid (a Prometheus datasource)")
+    .option('--prometheus <url>', 'a Prometheus source at this URL')
+    .option('--email', 'deliver by email (secret SMTP_URL)')
+    .option('--slack', 'deliver to Slack (secret SLACK_WEBHOOK_URL)')
+    .option('--timezone <zone>', "the report's IANA time zone (default: this machine's)")
+    .option('--at <HH:MM>', 'local time the report window ends (default 09:00)')
+    .option('--no-workflow', 'do not write .github/workflows/daily-report.yml')
+    .option('--force', 'replace files that already exist')
+    .action((opts: Record<string, unknown>) => {
+      run(
+        () =>
+          Promise.resolve(
+            initCommand(
+              {
+                datadog: opts.datadog === true,
+                site: opts.site as string | undefined,
+                grafana: opts.grafana as string | undefined,
+                datasource: opts.datasource as string | undefined,
+                prometheus: opts.prometheus as string | undefined,
+                email: opts.email === true,
+                slack: opts.slack === true,
+                timezone: opts.timezone as string | undefined,
+                at: opts.at as string | undefined,
+                force: opts.force === true,
+                workflow: opts.workflow !== false,
+              },
+              { ...cliEnv('normal'), version },
+            ),
+          ),
+        'normal',
+      );
     });
   return program;
 }
