@@ -174,11 +174,11 @@ describe('daily-report.yml', () => {
     expect(w.permissions).toEqual({ contents: 'read' });
   });
 
-  it('sets up Node 20 with the npm cache, installs with npm ci and sends', () => {
+  it('sets up Node 24 (the current LTS) with the npm cache, installs with npm ci and sends', () => {
     const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
     const order = steps.map((s) => s.uses ?? s.run ?? '');
 
-    expect(node?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+    expect(node?.with).toMatchObject({ 'node-version': 24, cache: 'npm' });
     const ci = order.findIndex((s) => /^npm ci\b/.test(s));
     const send = order.findIndex(
       (s) => s.includes('args=(report --send --out out)') && s.includes('npx --no-install scrumops'),
@@ -247,6 +247,66 @@ describe('fleet-report.yml', () => {
   it('never runs twice at once and asks for nothing but reading the repository', () => {
     expect(w.concurrency).toEqual({ group: expect.any(String) as string, 'cancel-in-progress': false });
     expect(w.permissions).toEqual({ contents: 'read' });
+  });
+});
+
+describe('Node versions', () => {
+  it('no workflow and not the action runs on Node 20 (end of life since April 2026)', () => {
+    const versions = allSteps
+      .filter(([, s]) => s.uses?.startsWith('actions/setup-node@'))
+      .map(([, s]) => String(s.with?.['node-version']));
+    const action = parseAction(read('action.yml'));
+
+    expect(versions.length).toBeGreaterThan(0);
+    for (const v of versions) expect(v).toMatch(/^(24|\$\{\{ (matrix\.node|inputs\.node-version) \}\})$/);
+    expect(action.inputs?.['node-version']?.default).toBe('24');
+    expect(workflow('.github/workflows/ci.yml').jobs.test).toMatchObject({
+      strategy: { matrix: { node: [22, 24] } },
+    });
+  });
+});
+
+describe('action.yml install step, run by bash with npm replaced by a stub that logs its arguments', () => {
+  const install = (parseAction(read('action.yml')).runs.steps as Step[]).find(
+    (s) => s.name === 'Install scrumops',
+  )!.run!;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scrumops-action-install-'));
+    writeFileSync(join(dir, 'npm'), '#!/bin/sh\necho "npm $*" >> "$LOG"\n');
+    chmodSync(join(dir, 'npm'), 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const runInstall = () => {
+    const log = join(dir, 'log');
+    const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', install], {
+      cwd: dir,
+      env: { PATH: `${dir}:/usr/bin:/bin`, LOG: log },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    return readFileSync(log, 'utf8').trim().split('\n');
+  };
+
+  it('a release ref with dist/: production dependencies only, no build', () => {
+    mkdirSync(join(dir, 'dist/cli'), { recursive: true });
+    writeFileSync(join(dir, 'dist/cli/main.js'), '');
+
+    const calls = runInstall();
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^npm ci --omit=dev --ignore-scripts\b/);
+  });
+
+  it('a branch without dist/: builds, then drops the build tools', () => {
+    const calls = runInstall();
+
+    expect(calls.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      'npm ci --ignore-scripts',
+      'npm run build',
+      'npm prune --omit=dev',
+    ]);
   });
 });
 
