@@ -11,6 +11,7 @@ import {
   validateCommand,
   type CliEnv,
 } from './commands';
+import { doctorCommand } from './doctor';
 import { initCommand } from './init';
 import { stderrLogger, type Verbosity } from './logger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
@@ -176,6 +177,18 @@ export function buildProgram(
     .action((opts: { config?: string; verbose?: boolean }) => {
       const verbosity = verbosityOf(opts);
       run(() => Promise.resolve(validateCommand({ config: opts.config }, cliEnv(verbosity))), verbosity);
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'check sources, queries (last hour) and channels with the real credentials, sending nothing; exit 1 if any would fail',
+    )
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--verbose', 'debug detail and stack traces on stderr')
+    .action((opts: { config?: string; verbose?: boolean }) => {
+      const verbosity = opts.verbose ? 'verbose' : 'quiet';
+      run(() => doctorCommand({ config: opts.config }, cliEnv(verbosity)), verbosity);
     });
 
   program

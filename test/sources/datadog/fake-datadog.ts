@@ -1,6 +1,6 @@
 /**
  * A real HTTP server on 127.0.0.1 that speaks the parts of Datadog's API the adapter uses —
- * POST /api/v2/query/timeseries, GET /api/v1/query, GET /api/v2/events — with bodies built from the
+ * POST /api/v2/query/timeseries, GET /api/v1/query, GET /api/v2/events, GET /api/v1/validate — with bodies built from the
  * recorded answers in ./fixtures. Tests script failures with `intercept` and read `requests`.
  */
 import { once } from 'node:events';
@@ -151,6 +151,12 @@ export class FakeDatadog {
   }
 
   private answer(req: SeenRequest): Reply {
+    // Like Datadog's: checks the API key only (the application key is not needed to validate).
+    if (req.method === 'GET' && req.path === '/api/v1/validate') {
+      return req.headers['dd-api-key'] === apiKey
+        ? { status: 200, json: { valid: true } }
+        : { status: 403, json: { errors: ['Forbidden'] } };
+    }
     if (req.headers['dd-api-key'] !== apiKey || req.headers['dd-application-key'] !== appKey) {
       return { status: 403, json: { errors: ['Forbidden'] } };
     }

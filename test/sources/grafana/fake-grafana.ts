@@ -1,5 +1,6 @@
 /**
- * A local server speaking the two Grafana endpoints the grafana source uses, the way Grafana does:
+ * A local server speaking the two Grafana endpoints the grafana source uses, the way Grafana does
+ * (plus `GET /api/health` and `GET /api/datasources/uid/:uid`, which doctor checks):
  *
  * - `POST /api/ds/query`: bearer token check (401 as Grafana words it), datasource lookup by uid
  *   (404 "Data source not found"), then each query is run against a real Prometheus the way Grafana's
@@ -71,6 +72,9 @@ export async function startFakeGrafana(options: {
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | 'hang'> => {
     const canned = fake.script.shift();
     if (canned) return canned === 'hang' ? 'hang' : { body: {}, ...canned };
+    // Grafana answers its health check without a token.
+    if (seen.method === 'GET' && seen.path === '/api/health')
+      return { status: 200, body: { commit: 'fake', database: 'ok', version: '12.3.0' } };
     if (seen.headers.authorization !== `Bearer ${options.token}`) {
       return {
         status: 401,
@@ -84,6 +88,12 @@ export async function startFakeGrafana(options: {
       };
     }
     if (seen.method === 'POST' && seen.path === '/api/ds/query') return dsQuery(seen.body);
+    if (seen.method === 'GET' && seen.path.startsWith('/api/datasources/uid/')) {
+      const uid = decodeURIComponent(seen.path.slice('/api/datasources/uid/'.length));
+      return uid === options.datasourceUid
+        ? { status: 200, body: { uid, name: 'Prometheus', type: 'prometheus', access: 'proxy' } }
+        : { status: 404, body: { message: 'Data source not found', traceID: '' } };
+    }
     if (seen.method === 'GET' && seen.path === '/api/annotations')
       return { status: 200, body: annotations(seen.query) };
     return { status: 404, body: { message: 'Not found' } };
