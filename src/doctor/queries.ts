@@ -115,7 +115,8 @@ export async function checkQueries(
         checks.push(
           fail(
             subject,
-            `${series ? '1 series, but no points' : '0 series'} in the last hour: ${metric.query}`,
+            // Adapters hand over an empty series when the provider returned none.
+            `${series && series.points.length > 0 ? '1 series, but no values' : '0 series'} in the last hour: ${metric.query}`,
             `check the metric name and the stack's vars (${Object.entries(metric.vars)
               .map(([k, v]) => `${k}=${v}`)
               .join(', ')})`,
