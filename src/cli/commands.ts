@@ -10,17 +10,20 @@ import { channelsFor, deliverAll } from '../deliver';
 import { ConfigError, redact, UsageError } from '../errors';
 import type { Logger } from '../logger';
 import { sleep } from '../net/retry';
-import { generateReports } from '../pipeline';
+import { generateReports, selectStacks } from '../pipeline';
+import { checkDataFiles } from '../sources/file/check';
 import { latestReportTime, parseReportTime, reportTimesBetween } from '../plan/windows';
 import { renderText } from '../render/text';
 import { MergeError, mergeReports, type Shard } from '../report/merge';
 import { cutText, flattenText, redactReport } from '../report/redact';
 import type { Report, Verdict } from '../report/types';
+import { checkWritableFolder, describeFsError, FileWriteError } from '../atomic-write';
 import { fileFormats, writeReportFiles, type FileFormat } from './files';
+import { inPhase, type PhaseHost } from './phases';
 
 export const exitCodes = { ok: 0, runtime: 1, usage: 2, failOn: 3 } as const;
 
-export interface CliEnv {
+export interface CliEnv extends PhaseHost {
   env: Record<string, string | undefined>;
   now: () => number;
   logger: Logger;
@@ -44,8 +47,8 @@ export function readConfig(path: string | undefined, cli: CliEnv): ResolvedConfi
   return config;
 }
 
-function runDeps(cli: CliEnv) {
-  return { logger: cli.logger, now: cli.now, sleep, random: Math.random };
+function runDeps(cli: CliEnv, signal?: AbortSignal) {
+  return { logger: cli.logger, now: cli.now, sleep, random: Math.random, ...(signal ? { signal } : {}) };
 }
 
 export function parseFormats(text: string | undefined, fallback: readonly FileFormat[]): FileFormat[] {
@@ -95,22 +98,35 @@ export interface ReportOptions {
 
 export async function reportCommand(options: ReportOptions, cli: CliEnv): Promise<number> {
   const t0 = cli.now();
+  cli.phase?.('config');
   const config = readConfig(options.config, cli);
   const at =
     options.at !== undefined
       ? parseReportTime(options.at, config.report)
       : latestReportTime(config.report, cli.now());
   const formats = parseFormats(options.format, config.delivery.files?.formats ?? fileFormats);
+  const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
+  // An unknown --stack or --team is said before anything is created.
+  selectStacks(config, options.stack, options.team ?? []);
+  // Before fetching for minutes: a folder that cannot take files is a usage error now, not a lost run.
+  await inPhase(cli, 'output check', () =>
+    checkWritableFolder(outDir).catch((error: unknown) => {
+      const why = describeFsError(error instanceof FileWriteError ? error.cause : error);
+      throw new UsageError(`--out ${outDir}: cannot write there (${why})`);
+    }),
+  );
   const narrowed = (options.team ?? []).length > 0 ? ` (teams: ${options.team!.join(', ')})` : '';
   cli.logger.info(
     `plan: ${config.stacks.length} stacks${narrowed}, report time ${new Date(at).toISOString()}`,
   );
 
   const timings = phaseTimings(t0, cli);
-  const { reports, allSourcesFailed } = await generateReports(
-    config,
-    { times: [at], stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
-    { ...runDeps(cli), onPhase: timings.add },
+  const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
+    generateReports(
+      config,
+      { times: [at], stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+      { ...runDeps(cli, signal), onPhase: timings.add },
+    ),
   );
   const report = redactReport(reports[0]!, config.secrets);
   return publish(report, config, { ...options, formats, allSourcesFailed }, cli, timings);
@@ -196,11 +212,22 @@ async function publish(
 ): Promise<number> {
   const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
   const renderStarted = cli.now();
-  const written = await writeReportFiles(report, outDir, options.formats);
+  // A file that cannot be written is reported, and the channels are still tried: the report may
+  // still reach people by mail or chat.
+  let filesFailed = false;
+  try {
+    const written = await inPhase(cli, 'write files', () =>
+      writeReportFiles(report, outDir, options.formats),
+    );
+    cli.logger.info(
+      `files: ${written.length} written to ${outDir} in ${((cli.now() - timings.started) / 1000).toFixed(1)} s`,
+    );
+  } catch (error) {
+    if (!(error instanceof FileWriteError)) throw error;
+    filesFailed = true;
+    cli.logger.warn(`files: ${error.message}; no report file was replaced`);
+  }
   timings.add('render', cli.now() - renderStarted);
-  cli.logger.info(
-    `files: ${written.length} written to ${outDir} in ${((cli.now() - timings.started) / 1000).toFixed(1)} s`,
-  );
   cli.stdout(renderText(report, { detail: false }));
 
   let deliveryFailed = false;
@@ -208,14 +235,16 @@ async function publish(
   if (options.send || options.dryRun) {
     const channels = channelsFor(config.delivery, { write: (line) => cli.stdout(`${line}\n`) });
     if (channels.length === 0) cli.logger.info('deliver: no channels configured');
-    const results = await deliverAll(channels, {
-      report,
-      outDir,
-      dryRun: options.dryRun,
-      env: cli.env,
-      ...runDeps(cli),
-      secrets: config.secrets,
-    });
+    const results = await inPhase(cli, 'deliver', () =>
+      deliverAll(channels, {
+        report,
+        outDir,
+        dryRun: options.dryRun,
+        env: cli.env,
+        ...runDeps(cli),
+        secrets: config.secrets,
+      }),
+    );
     // Channels say what they did; the runner repeats only failures, which decide the exit code.
     for (const r of results) {
       if (r.status === 'failed')
@@ -230,7 +259,7 @@ async function publish(
     cli.logger.warn('every source failed: the report holds only unknown verdicts');
     return exitCodes.runtime;
   }
-  if (deliveryFailed) return exitCodes.runtime;
+  if (deliveryFailed || filesFailed) return exitCodes.runtime;
   return failOnHeld([report], options.failOn) ? exitCodes.failOn : exitCodes.ok;
 }
 
@@ -246,16 +275,19 @@ export interface BacktestOptions {
 }
 
 export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Promise<number> {
+  cli.phase?.('config');
   const config = readConfig(options.config, cli);
   const from = parseReportTime(options.from, config.report, '--from');
   const to = parseReportTime(options.to, config.report, '--to');
   if (to < from) throw new UsageError(`--to ${options.to} is before --from ${options.from}`);
   const times = reportTimesBetween(from, to, options.every, config.report);
   cli.logger.info(`plan: ${times.length} report times, ${config.stacks.length} stacks`);
-  const { reports, allSourcesFailed } = await generateReports(
-    config,
-    { times, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
-    runDeps(cli),
+  const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
+    generateReports(
+      config,
+      { times, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+      runDeps(cli, signal),
+    ),
   );
   if (options.format === 'json') {
     cli.stdout(`${JSON.stringify({ runs: reports.map((r) => redactReport(r, config.secrets)) })}\n`);
@@ -291,6 +323,12 @@ export function backtestTable(reports: readonly Report[]): string {
 
 export function validateCommand(options: { config?: string }, cli: CliEnv): number {
   const config = readConfig(options.config, cli);
+  // The data files of file sources are part of what a run reads: a bad one is said now, not at 9:00.
+  const dataProblems = checkDataFiles(config);
+  if (dataProblems.length > 0) {
+    const header = `${config.path}: ${dataProblems.length} data file problem${dataProblems.length === 1 ? '' : 's'}`;
+    throw new ConfigError(`${header}\n  ${dataProblems.join('\n  ')}`, dataProblems);
+  }
   const metrics = config.stacks.reduce((n, s) => n + s.metrics.length, 0);
   const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   cli.stdout(

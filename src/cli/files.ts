@@ -1,6 +1,11 @@
-/** Writing the report files. They are written before any channel is tried, so nothing is ever lost. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/**
+ * Writing the report files. They are written before any channel is tried, so nothing is ever lost,
+ * and written whole or not at all (src/atomic-write.ts): everything is rendered first, then every file
+ * goes to a temporary name and is renamed into place, report.json last — a reader that sees the new
+ * report.json sees the whole new set.
+ */
 import { join } from 'node:path';
+import { writeFilesAtomically, type WriteOps } from '../atomic-write';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
@@ -9,19 +14,24 @@ import type { Report } from '../report/types';
 export const fileFormats = ['html', 'md', 'json', 'txt'] as const;
 export type FileFormat = (typeof fileFormats)[number];
 
+/** report.json is the index: renamed last. */
+const writeOrder: readonly FileFormat[] = ['html', 'md', 'txt', 'json'];
+
 export async function writeReportFiles(
   report: Report,
   outDir: string,
   formats: readonly FileFormat[],
+  ops?: WriteOps,
 ): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
-  const written: string[] = [];
-  for (const format of formats) {
-    const path = join(outDir, `report.${format}`);
-    writeFileSync(path, await renderFile(report, format));
-    written.push(path);
-  }
-  return written;
+  const ordered = writeOrder.filter((f) => formats.includes(f));
+  const files = await Promise.all(
+    ordered.map(async (format) => ({
+      path: join(outDir, `report.${format}`),
+      data: await renderFile(report, format),
+    })),
+  );
+  await writeFilesAtomically(files, ops);
+  return files.map((f) => f.path);
 }
 
 async function renderFile(report: Report, format: FileFormat): Promise<string> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `scrumops` bin: parse arguments, call one command function, map errors to exit codes. */
 import { Command, CommanderError, Option } from 'commander';
+import { describeFsError, removePendingTemporaryFilesSync } from '../atomic-write';
 import { ConfigError, UsageError } from '../errors';
 import { printableLines, redact } from '../report/redact';
 import {
@@ -30,6 +31,9 @@ function cliEnv(verbosity: Verbosity): CliEnv {
     env: process.env,
     now: () => Date.now(),
     logger: stderrLogger(verbosity, undefined, undefined, runSecrets),
+    phase: (phase) => {
+      currentPhase = phase;
+    },
     stdout: (text) => process.stdout.write(redact(text, runSecrets)),
     cwd: process.cwd(),
     secrets: runSecrets,
@@ -249,17 +253,67 @@ export function exitCodeFor(error: unknown, verbosity: Verbosity, write: (text: 
   return exitCodes.runtime;
 }
 
-function main(argv: string[]): void {
-  const program = buildProgram((action, verbosity) => {
-    Promise.resolve()
-      .then(() => action(verbosity))
-      .then((code) => {
-        process.exitCode = code;
-      })
-      .catch((error: unknown) => {
-        process.exitCode = exitCodeFor(error, verbosity, writeStderr);
-      });
+/** What the current run is doing, for the drain guard and the signal handlers. */
+let currentPhase = 'start';
+
+/**
+ * Run one command and set the exit code, with two guards around it:
+ * - the drain guard: if Node runs out of work while the command is still pending (a promise that will
+ *   never settle, e.g. a body read whose socket went away), the process would otherwise exit 0 with no
+ *   files and no message — a green scheduled job and no report. It says so and exits 1 instead;
+ * - SIGTERM/SIGINT: temporary files are removed (report files are only ever replaced whole, by rename),
+ *   the phase is named, and the exit code is 1.
+ */
+export function runCommand(action: (verbosity: Verbosity) => Promise<number>, verbosity: Verbosity): void {
+  let settled = false;
+  const onDrain = () => {
+    if (settled) return;
+    settled = true;
+    writeStderr(`scrumops: the run stopped before finishing (${currentPhase})\n`);
+    process.exitCode = exitCodes.runtime;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    removePendingTemporaryFilesSync();
+    writeStderr(
+      `scrumops: stopped by ${signal} during the ${currentPhase} phase; no report file was left half-written\n`,
+    );
+    process.exit(exitCodes.runtime);
+  };
+  // stdout may be a full disk or a closed pipe: say so and exit 1, but let the run (files, channels) go on.
+  let stdoutError: unknown;
+  process.stdout.on('error', (error) => {
+    stdoutError ??= error;
   });
+  // The stream reports its error after the write returned, so look at the very end.
+  process.once('exit', () => {
+    if (stdoutError === undefined) return;
+    writeStderr(`scrumops: cannot write to stdout: ${describeFsError(stdoutError)}\n`);
+    if (process.exitCode !== exitCodes.usage) process.exitCode = exitCodes.runtime;
+  });
+  // Nothing to be done when stderr itself fails; it must not crash the run.
+  process.stderr.on('error', () => undefined);
+  process.on('beforeExit', onDrain);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  Promise.resolve()
+    .then(() => action(verbosity))
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      process.exitCode = exitCodeFor(error, verbosity, writeStderr);
+    })
+    .finally(() => {
+      settled = true;
+      process.off('beforeExit', onDrain);
+      // A signal after the work is done changes nothing: the default handling applies again.
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+}
+
+function main(argv: string[]): void {
+  const program = buildProgram(runCommand);
   try {
     program.parse(argv);
   } catch (error) {

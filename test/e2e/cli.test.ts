@@ -347,14 +347,19 @@ describe('exit 2: usage and config errors', () => {
     expect(existsSync(join(cwd, 'out'))).toBe(false);
   });
 
-  it('exits 2 for a CSV with a bad row, naming the file and line', async () => {
+  it('a CSV with a bad row makes only its metric unknown, naming the file and line', async () => {
+    // Before issue 10 this exited 2 with no files at all: one bad file aborted the whole report.
     const config = nabFixture();
     write('data/web/cpu.csv', 'timestamp,value\n2026-03-01 00:00:00,1\n2026-03-01 00:05:00,lots\n');
 
-    const result = await run(report({ config, at: '2026-03-09' }));
+    const result = await run(report({ config, at: '2026-03-09', out: 'out' }));
 
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('scrumops: data/web/cpu.csv:3: value "lots" is not a number');
+    const json = JSON.parse(readFileSync(join(cwd, 'out/report.json'), 'utf8')) as Report;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('data/web/cpu.csv:3: value "lots" is not a number');
+    expect(json.sources[0]!.status).toBe('partial');
+    const cpu = json.stacks.flatMap((s) => s.metrics).filter((m) => m.id === 'cpu');
+    expect(cpu.map((m) => m.verdict)).toContain('unknown');
   });
 
   it.each<[string, Partial<BacktestOptions>, string]>([

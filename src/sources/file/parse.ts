@@ -5,7 +5,11 @@
  */
 import { TZDate } from '@date-fns/tz';
 import { UsageError } from '../../errors';
+import { safeText } from '../../report/redact';
 import type { Point } from '../types';
+
+/** A piece of a data file quoted in a message: one line, at most 120 characters (a 2 MB line is not echoed). */
+const quote = (text: string) => safeText(text, [], 120);
 
 const localStamp = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
 
@@ -68,14 +72,14 @@ function readCsv(
     .map((h) => h.trim().toLowerCase());
   const tsCol = header.indexOf('timestamp');
   if (tsCol < 0)
-    throw new UsageError(`${file}:1: expected a header "${expected}", found "${lines[0] ?? ''}"`);
+    throw new UsageError(`${file}:1: expected a header "${expected}", found "${quote(lines[0] ?? '')}"`);
   const rows: CsvRow[] = [];
   lines.forEach((text, i) => {
     if (i === 0 || text.trim() === '') return;
     const cells = text.split(',');
     const at = parseTimestamp(cells[tsCol] ?? '', timezone);
     if (at === undefined) {
-      throw new UsageError(`${file}:${i + 1}: timestamp "${cells[tsCol] ?? ''}" does not parse`);
+      throw new UsageError(`${file}:${i + 1}: timestamp "${quote(cells[tsCol] ?? '')}" does not parse`);
     }
     rows.push({ line: i + 1, cells, at });
   });
@@ -87,11 +91,11 @@ export function parseCsv(text: string, file: string, timezone: string): Point[] 
   const { header, rows } = readCsv(text, file, timezone, expected);
   const valueCol = header.indexOf('value');
   if (valueCol < 0)
-    throw new UsageError(`${file}:1: expected a header "${expected}", found "${header.join(',')}"`);
+    throw new UsageError(`${file}:1: expected a header "${expected}", found "${quote(header.join(','))}"`);
   const points = rows.map(({ line, cells, at }): Point => {
     const value = parseValue(cells[valueCol]);
     if (value === undefined)
-      throw new UsageError(`${file}:${line}: value "${cells[valueCol] ?? ''}" is not a number`);
+      throw new UsageError(`${file}:${line}: value "${quote(cells[valueCol] ?? '')}" is not a number`);
     return [at, value];
   });
   return finish(points, file);
@@ -102,7 +106,7 @@ export function parseJson(text: string, file: string): Point[] {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new UsageError(`${file}: not valid JSON (${quote((error as Error).message)})`);
   }
   if (!Array.isArray(data)) throw new UsageError(`${file}: expected an array of [epochMs, value] pairs`);
   const points = data.map((row: unknown, i): Point => {

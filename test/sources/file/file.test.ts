@@ -71,15 +71,13 @@ function fetch(
   );
 }
 
-/** The UsageError message a promise rejects with (or a failure). */
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
+/** The problem a bad file leaves: its metric fails alone, named in a failure and in the source's health. */
+async function rejection(promise: Promise<SourceResult>): Promise<string> {
+  const result = await promise;
+  expect(result.failures).toHaveLength(1);
+  expect(result.health.status).toBe('failed');
+  expect(result.health.errors).toEqual([result.failures[0]!.error]);
+  return result.failures[0]!.error;
 }
 
 /** A NAB-style CSV: `YYYY-MM-DD HH:MM:SS,value` rows every `stepMs` from `first` (UTC). */
@@ -260,18 +258,19 @@ describe('file source: reading files', () => {
     await expect(rejection(fetch([query]))).resolves.toContain(message);
   });
 
-  it('reports a bad file by rejecting the promise, not by throwing synchronously', async () => {
-    // Regression guard, fixed in review (src/sources/file/index.ts fetch): fetch() is declared to return a Promise but reads and parses
-    // files synchronously before Promise.resolve, so a bad row throws out of the call itself. The pipeline
-    // survives (it awaits inside try), but any caller using .catch() or Promise.allSettled does not.
-    // Make fetch async (or wrap its body in try/catch → Promise.reject).
+  it('reports a bad file as a failure of its metric only, never by throwing', async () => {
+    // Regression guard (issue 10): one unreadable data file aborted the whole report (exit 2, no files)
+    // even for stacks on healthy sources.
     write('bad.csv', 'timestamp,value\n1795680000,abc\n');
-    let pending: Promise<SourceResult> | undefined;
+    write('good.csv', 'timestamp,value\n1795680000,1\n');
 
-    expect(() => {
-      pending = source().fetch(plan(['bad.csv']), new AbortController().signal);
-    }).not.toThrow();
-    await expect(pending).rejects.toThrow('data/bad.csv:2: value "abc" is not a number');
+    const result = await source().fetch(plan(['bad.csv', 'good.csv']), new AbortController().signal);
+
+    expect(result.failures).toEqual([
+      { stackId: 's0', metricId: 'm', error: 'source "rec": data/bad.csv:2: value "abc" is not a number' },
+    ]);
+    expect(result.series.map((s) => s.stackId)).toEqual(['s1']);
+    expect(result.health.status).toBe('partial');
   });
 
   it('reads events with titles that hold commas', async () => {
