@@ -139,6 +139,11 @@ const email = z
     from: z.string().min(1),
     to: z.array(z.string().min(3)).default([]),
     teams: z.record(z.string(), z.array(z.string().min(3))).default({}),
+    /**
+     * Send the SMTP password even when the connection is not encrypted (smtp:// to a server without
+     * STARTTLS). Off by default: the password would cross the network in clear text.
+     */
+    allowInsecureAuth: z.boolean().optional(),
   })
   .strict();
 

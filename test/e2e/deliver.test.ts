@@ -43,6 +43,7 @@ function configText(): string {
   githubSummary: auto
   email:
     smtp: \${SMTP_URL}
+    allowInsecureAuth: true # the loopback test server has no TLS
     from: "Scrum-ops <scrum-ops@shop.example>"
     to: [${recipients.all}]
     teams:

@@ -27,6 +27,11 @@ export interface TestSmtpServer {
   rcptLog: string[];
   /** Answer the next `times` DATA commands with this code (e.g. 451, 554). */
   failData(code: number, text: string, times?: number): void;
+  /**
+   * Take the next `times` messages whole (the final dot included), store them, then drop the
+   * connection without a reply: the client cannot know whether the message was accepted.
+   */
+  dropAfterData(times?: number): void;
   /** Answer RCPT TO for `address` with this code, `times` times. */
   rejectRecipient(address: string, code: number, text: string, times?: number): void;
   close(): Promise<void>;
@@ -44,6 +49,7 @@ export async function startSmtpServer(
   const dataFailures: { code: number; text: string; left: number }[] = [];
   const rcptFailures = new Map<string, { code: number; text: string; left: number }>();
   const needsAuth = options.user !== undefined;
+  let drops = 0;
 
   const server = new SMTPServer({
     disabledCommands: needsAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
@@ -69,6 +75,20 @@ export async function startSmtpServer(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (drops > 0) {
+          drops--;
+          messages.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks),
+            parsed: undefined as unknown as ParsedMail,
+          });
+          // smtp-server keeps its connections in a Set; the one of this session is dropped unanswered.
+          const connections = (server as unknown as { connections: Set<{ id: string; _socket: net.Socket }> })
+            .connections;
+          for (const c of connections) if (c.id === session.id) c._socket.destroy();
+          return;
+        }
         const failure = dataFailures.find((f) => f.left > 0);
         if (failure) {
           failure.left--;
@@ -106,6 +126,9 @@ export async function startSmtpServer(
     rcptLog,
     failData(code, text, times = 1) {
       dataFailures.push({ code, text, left: times });
+    },
+    dropAfterData(times = 1) {
+      drops += times;
     },
     rejectRecipient(address, code, text, times = 1) {
       rcptFailures.set(address, { code, text, left: times });

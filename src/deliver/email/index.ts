@@ -44,6 +44,34 @@ class PendingRecipients extends Error {
   }
 }
 
+/**
+ * The connection dropped after the message had been handed over (DATA): the server may have accepted
+ * it. Sending it again could deliver it twice, so it is never retried; the result says so.
+ */
+class MaybeDelivered extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the connection dropped after the message was sent (${describeSmtpError(cause)}): it may have been delivered, so it was not sent again`,
+    );
+    this.name = 'MaybeDelivered';
+  }
+}
+
+/** The password would cross the network in clear text; nothing was sent. */
+const insecureAuthRefused =
+  'refused to send the SMTP password over an unencrypted connection (the server offers no working STARTTLS): use smtps://, enable STARTTLS on the server, or set delivery.email.allowInsecureAuth: true';
+
+/** True for smtp:// with a user name: the password is only safe once STARTTLS has encrypted the line. */
+function needsStartTls(url: string, allowInsecureAuth: boolean): boolean {
+  if (allowInsecureAuth) return false;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'smtp:' && (u.username !== '' || u.password !== '');
+  } catch {
+    return false;
+  }
+}
+
 interface Outcome {
   message: PlannedMessage;
   subject: string;
@@ -129,6 +157,21 @@ export function createEmailChannel(
 ): DeliveryChannel {
   const name = 'email';
   const policy = options.retry ?? defaultRetryPolicy;
+  const requireTls = needsStartTls(config.smtp, config.allowInsecureAuth ?? false);
+  /** Set once the client has sent DATA in the current attempt. */
+  const transportState = { dataSent: false };
+  const quiet = () => undefined;
+  const conversationLogger = {
+    level: quiet,
+    trace: quiet,
+    info: quiet,
+    warn: quiet,
+    error: quiet,
+    fatal: quiet,
+    debug: (entry: { tnx?: string }, message: string) => {
+      if (entry?.tnx === 'client' && /^DATA$/i.test(String(message).trim())) transportState.dataSent = true;
+    },
+  };
   const timeouts = options.timeouts ?? {};
 
   async function dryRun(
@@ -189,12 +232,18 @@ export function createEmailChannel(
       if (attemptNo > 1)
         ctx.logger.debug(`email: ${message.label}, attempt ${attemptNo}/${policy.maxAttempts}`);
       let info: SMTPSentMessageInfo;
+      transportState.dataSent = false;
       try {
         info = await transport.sendMail({ ...mail, envelope: { from: config.from, to: pending } });
       } catch (error) {
         const rejected = asSmtpError(error).rejectedErrors;
         // Every recipient refused at RCPT TO: sort them into permanent and deferred ones.
         if (rejected?.length) return settle(rejected);
+        // A reply after DATA (e.g. 451) says the message was refused: a retry is safe. Silence after
+        // DATA says nothing: the server may have taken it.
+        if (transportState.dataSent && asSmtpError(error).responseCode === undefined)
+          throw new MaybeDelivered(error);
+        if (asSmtpError(error).code === 'ETLS' && requireTls) throw new Error(insecureAuthRefused);
         throw error;
       }
       outcome.delivered.push(...info.accepted.map(String));
@@ -204,7 +253,11 @@ export function createEmailChannel(
     };
 
     const decide = (error: unknown): RetryDecision => {
-      const retry = error instanceof PendingRecipients || isTransientSmtpError(error);
+      const retry =
+        error instanceof PendingRecipients ||
+        (!(error instanceof MaybeDelivered) &&
+          (error as Error).message !== insecureAuthRefused &&
+          isTransientSmtpError(error));
       const text = error instanceof PendingRecipients ? error.message : describeSmtpError(error);
       ctx.logger.warn(
         scrub(`email: ${message.label}: ${text}${retry ? '; will retry if the budget allows' : ''}`),
@@ -243,6 +296,11 @@ export function createEmailChannel(
 
         const transport = nodemailer.createTransport({
           url: config.smtp,
+          // With a password on smtp://, STARTTLS is required: no encryption, no AUTH.
+          ...(requireTls ? { requireTLS: true } : {}),
+          // The client's side of the conversation tells whether DATA was sent (see MaybeDelivered).
+          debug: true,
+          logger: conversationLogger,
           connectionTimeout: timeouts.connectionMs ?? 15_000,
           greetingTimeout: timeouts.greetingMs ?? 15_000,
           socketTimeout: timeouts.socketMs ?? 60_000,

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import type { FileSourceConfig } from '../../../src/config/schema';
-import { UsageError } from '../../../src/errors';
 import { silentLogger } from '../../../src/logger';
 import { createFileSource } from '../../../src/sources/file';
 import { parseCsv, parseJson, parseTimestamp } from '../../../src/sources/file/parse';
