@@ -12,6 +12,9 @@ import type { Report } from './report/types';
 import { createSource } from './sources/registry';
 import type { MetricSource, SourceContext, SourceResult } from './sources/types';
 
+/** Default for report.maxPointsPerSeries: 90 days at one point a minute fits with room. */
+export const defaultMaxPointsPerSeries = 200_000;
+
 export interface RunOptions {
   /** Report times (epoch ms), oldest first: one for `report`, many for `backtest`. */
   times: number[];
@@ -127,10 +130,20 @@ export async function generateReports(
       }
     }),
   );
+  // A series larger than anyone can read is refused for its metric alone, with the limit named.
+  const maxPoints = config.report.maxPointsPerSeries ?? defaultMaxPointsPerSeries;
+  const oversized = results
+    .flatMap((r) => r.series)
+    .filter((s) => s.points.length > maxPoints)
+    .map((s) => ({
+      stackId: s.stackId,
+      metricId: s.metricId,
+      error: `${s.points.length} points in one series, more than report.maxPointsPerSeries (${maxPoints})`,
+    }));
   const data: FetchedData = {
-    series: results.flatMap((r) => r.series),
+    series: results.flatMap((r) => r.series).filter((s) => s.points.length <= maxPoints),
     events: results.flatMap((r) => r.events),
-    failures: results.flatMap((r) => r.failures),
+    failures: [...results.flatMap((r) => r.failures), ...oversized],
     health: results.map((r) => r.health),
   };
   deps.onPhase?.('fetch', deps.now() - started);

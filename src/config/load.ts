@@ -3,16 +3,19 @@
  * then resolve metric templates per stack. Every problem is collected with its dotted path and thrown
  * at once as one ConfigError; only the CLI turns that into printed text and an exit code.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { safeLabel, stripUrlCredentials } from '../report/redact';
+import { safeLabel, safeText, stripUrlCredentials } from '../report/redact';
 import { configSchema, type RawConfig } from './schema';
 import type { MetricSpec, ResolvedConfig, StackSpec, Thresholds } from './types';
 
 /** Defaults tuned on the labelled NAB series (see README, "How verdicts are made"). */
+/** The longest baseline a report may look back over, in days. */
+export const maxBaselineDays = 90;
+
 export const defaultThresholds: Thresholds = {
   minCoverage: 0.5,
   minBaselineWindows: 3,
@@ -29,12 +32,24 @@ export const defaultThresholds: Thresholds = {
 /** Keys whose values are credentials: never print them, warn when written literally. */
 const secretKey = /(api_?key|app_?key|token|secret|password|webhook|smtp)$/i;
 
+/** A config is a page of YAML; anything larger is a mistake (or an attack), said before parsing. */
+export const maxConfigBytes = 1024 * 1024;
+/** YAML aliases a config may use: enough for shared anchors, far too few for an alias bomb. */
+export const maxConfigAliases = 100;
+
 export function loadConfig(path: string, env: Record<string, string | undefined>): ResolvedConfig {
   const absolute = resolve(path);
   let text: string;
   try {
+    const size = statSync(absolute).size;
+    if (size > maxConfigBytes) {
+      throw new ConfigError(
+        `${path}: the config file is ${Math.ceil(size / 1024)} KB, more than the ${maxConfigBytes / 1024} KB a config may be`,
+      );
+    }
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code;
     throw new ConfigError(`${path}: cannot read the config file (${why})`);
@@ -60,7 +75,23 @@ export function parseConfig(
     });
     throw new ConfigError(problems[0]!, problems);
   }
-  const raw: unknown = doc.toJS();
+  if (text.length > maxConfigBytes) {
+    throw new ConfigError(
+      `${path}: the config is longer than the ${maxConfigBytes / 1024} KB a config may be`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: maxConfigAliases });
+  } catch (error) {
+    // The yaml library refuses an alias bomb ("excessive alias count"); say it as a config problem.
+    const excessive = /alias/i.test((error as Error).message);
+    throw new ConfigError(
+      excessive
+        ? `${path}: too many YAML aliases (more than ${maxConfigAliases} expansions): refusing a config that grows when read`
+        : `${path}: cannot read the YAML (${safeText((error as Error).message, [], 200)})`,
+    );
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: expected a mapping with report, sources, metrics and stacks`);
   }
@@ -74,7 +105,7 @@ export function parseConfig(
   if (!parsed.success) {
     // A missing ${VAR} is already said; the empty value it leaves behind need not be said again.
     const unset = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
-    problems.push(...parsed.error.issues.filter((i) => !unset.has(formatPath(i.path))).map(formatIssue));
+    problems.push(...parsed.error.issues.filter((i) => !unset.has(formatPath(i.path))).flatMap(formatIssues));
     // Still check references among the parts that are valid on their own, so that every problem is
     // said at once rather than one run at a time.
     const { config, invalid } = salvage(substituted as Record<string, unknown>);
@@ -143,6 +174,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
     .join('');
+}
+
+/**
+ * A union's issue as the issues of the branch the value was meant for: an inline metric with a bad
+ * `weight` says `stacks[0].metrics[0].weight: …`, not "Invalid input".
+ */
+function formatIssues(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'invalid_union' && !('discriminator' in issue && issue.discriminator)) {
+    const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+    // The branch whose type matched: its issues are below the value, not about the value's type.
+    const meant = branches.find(
+      (b) => b.length > 0 && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+    );
+    if (meant) return meant.flatMap((i) => formatIssues({ ...i, path: [...issue.path, ...i.path] }));
+  }
+  return [formatIssue(issue)];
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
@@ -239,6 +286,13 @@ function resolveConfig(
     }
     if (s.type === 'datadog' && s.site && s.url) problems.push(`sources[${i}]: give site or url, not both`);
   });
+  // One fetch covers every baseline window: keep it to a quarter (90 days) of data.
+  const lookBackDays = raw.report.baseline.days * (raw.report.baseline.mode === 'weekly' ? 7 : 1);
+  if (lookBackDays > maxBaselineDays) {
+    problems.push(
+      `report.baseline.days: ${raw.report.baseline.days} ${raw.report.baseline.mode === 'weekly' ? 'weeks' : 'days'} look back ${lookBackDays} days; at most ${maxBaselineDays} days of baseline are allowed`,
+    );
+  }
   raw.report.baseline.exclude.forEach((day, i) => {
     const parsed = new Date(`${day}T00:00:00Z`);
     // Date rolls 2026-02-30 over to 2026-03-02; a real date survives the round trip.
@@ -275,6 +329,11 @@ function resolveConfig(
         return [];
       }
       if (typeof ref !== 'string') checkSource(`${at}.source`, ref.source);
+      if (def.min !== undefined && def.max !== undefined && def.min >= def.max) {
+        const where = typeof ref === 'string' ? `metrics.${ref}` : at;
+        if (!problems.some((p) => p.startsWith(`${where}.min`)))
+          problems.push(`${where}.min: ${def.min} is not below max ${def.max}`);
+      }
       if (metricIds.has(metricId)) problems.push(`${at}: metric "${metricId}" listed twice`);
       metricIds.add(metricId);
       const { text: query, used } = fillTemplate(def.query, stack.vars, `${at}`, problems);
@@ -290,6 +349,8 @@ function resolveConfig(
           direction: def.direction,
           aggregation: def.aggregation,
           ...(def.slo ? { slo: def.slo } : {}),
+          ...(def.min !== undefined ? { min: def.min } : {}),
+          ...(def.max !== undefined ? { max: def.max } : {}),
           critical: def.critical,
           weight: def.weight,
           thresholds: { ...globalThresholds, ...def.thresholds },
@@ -329,7 +390,11 @@ function resolveConfig(
   return {
     path,
     dir: dirname(path),
-    report: { ...raw.report, title: safeLabel(raw.report.title), thresholds: globalThresholds },
+    report: {
+      ...raw.report,
+      title: safeLabel(raw.report.title),
+      thresholds: globalThresholds,
+    },
     sources: raw.sources,
     stacks,
     delivery: raw.delivery,

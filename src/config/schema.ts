@@ -7,6 +7,12 @@ import { z } from 'zod';
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected lower-case letters, digits, - or _');
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/i.test(s), 'expected an http(s):// URL');
 const duration = z.string().regex(/^\d+(m|h|d)$/, 'expected a duration such as 24h, 90m or 1d');
+const minutesOf = (text: string) =>
+  Number(text.slice(0, -1)) * { m: 1, h: 60, d: 1440 }[text.slice(-1) as 'm'];
+/** A report window: a day is the usual, a week the most that one report makes sense of. */
+const windowDuration = duration
+  .refine((text) => minutesOf(text) > 0, 'must be longer than 0')
+  .refine((text) => minutesOf(text) <= 7 * 1440, 'at most 7d (a week) per report window');
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
 export const thresholdsSchema = z
@@ -50,6 +56,9 @@ export const metricSchema = z
     direction: z.enum(directions).default('lower'),
     aggregation: z.enum(aggregations).default('mean'),
     slo: slo.optional(),
+    /** Readings below min or above max are impossible (an error rate of −40%): left out as invalid. */
+    min: z.number().optional(),
+    max: z.number().optional(),
     critical: z.boolean().default(false),
     weight: z.number().positive().default(1),
     thresholds: thresholdsSchema.optional(),
@@ -173,16 +182,18 @@ export const configSchema = z
           .string()
           .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)')
           .default('09:00'),
-        window: duration.default('24h'),
+        window: windowDuration.default('24h'),
         baseline: z
           .object({
             mode: z.enum(['daily', 'weekly']).default('daily'),
-            days: z.number().int().min(1).max(60).default(7),
+            days: z.number().int().min(1).max(90).default(7),
             exclude: z.array(isoDay).default([]),
           })
           .strict()
           .default({ mode: 'daily', days: 7, exclude: [] }),
         thresholds: thresholdsSchema.default({}),
+        /** Most points one series may bring; more is refused for that metric (it becomes unknown). */
+        maxPointsPerSeries: z.number().int().min(100).max(10_000_000).default(200_000),
       })
       .strict(),
     sources: z.array(sourceSchema).min(1),

@@ -29,6 +29,9 @@ export interface MetricSpec {
   direction: Direction;
   aggregation: Aggregation;
   slo?: { min?: number; max?: number };
+  /** The range a reading can take; readings outside it are invalid and left out. */
+  min?: number;
+  max?: number;
   critical: boolean;
   weight: number;
   thresholds: Thresholds;
@@ -58,6 +61,8 @@ export interface ReportSettings {
   window: string;
   baseline: { mode: 'daily' | 'weekly'; days: number; exclude: string[] };
   thresholds: Thresholds;
+  /** Most points one series may bring (report.maxPointsPerSeries). */
+  maxPointsPerSeries?: number;
 }
 
 export interface ResolvedConfig {

@@ -5,7 +5,7 @@ import { stackVerdict } from '../classify/stack';
 import type { MetricSpec, ResolvedConfig, StackSpec } from '../config/types';
 import { eventLookBackMs } from '../plan';
 import type { ReportWindows } from '../plan/windows';
-import type { QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
+import type { Point, QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
 import { cutText, flattenText, stripUrlCredentials } from './redact';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from './types';
 import { metricReason, stackReasons } from './wording';
@@ -30,6 +30,37 @@ export interface BuildInput {
   generatedAt: number;
 }
 
+/**
+ * Readings outside the metric's declared range (`min`/`max`) are impossible — an error rate of −40%
+ * is a broken exporter, not an improvement — so they become gaps, never evidence for "good".
+ */
+function withinRange(points: Point[], spec: MetricSpec): { points: Point[]; invalid: number } {
+  if (spec.min === undefined && spec.max === undefined) return { points, invalid: 0 };
+  let invalid = 0;
+  const kept = points.map((p): Point => {
+    const v = p[1];
+    if (
+      v === null ||
+      ((spec.min === undefined || v >= spec.min) && (spec.max === undefined || v <= spec.max))
+    )
+      return p;
+    invalid++;
+    return [p[0], null];
+  });
+  return { points: kept, invalid };
+}
+
+function withInvalidNote(metric: MetricReport, invalid: number, spec: MetricSpec): MetricReport {
+  const range =
+    spec.min !== undefined && spec.max !== undefined
+      ? `${spec.min}–${spec.max}`
+      : spec.min !== undefined
+        ? `≥ ${spec.min}`
+        : `≤ ${spec.max}`;
+  const note = `${invalid} reading${invalid === 1 ? '' : 's'} outside ${range} left out as invalid`;
+  return { ...metric, invalidReadings: invalid, reason: `${metric.reason} (${note})` };
+}
+
 export function buildReport({ config, stacks, windows, data, generatedAt }: BuildInput): Report {
   const series = new Map(data.series.map((s) => [key(s.stackId, s.metricId), s]));
   const failures = new Map(data.failures.map((f) => [key(f.stackId, f.metricId), f.error]));
@@ -41,14 +72,16 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       const failure =
         failures.get(key(stack.id, spec.id)) ??
         (s ? undefined : `source "${spec.source}" returned no series`);
+      const { points, invalid } = withinRange(s?.points ?? [], spec);
       const judgment = classifyMetric({
         spec,
-        points: s?.points ?? [],
+        points,
         ...(s?.stepMs ? { stepMs: s.stepMs } : {}),
         windows,
         ...(failure ? { failure } : {}),
       });
-      return metricReport(spec, judgment, timezone, windows.current.end);
+      const metric = metricReport(spec, judgment, timezone, windows.current.end);
+      return invalid === 0 ? metric : withInvalidNote(metric, invalid, spec);
     });
     const verdict = stackVerdict(metrics);
     return {

@@ -2,8 +2,20 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
 
+/** Beyond this a number is printed in scientific notation: 1.5e+21, not 22 groups of digits. */
+const scientificFrom = 1e12;
+
+/** Scientific notation with 3 significant digits: 1.5e+21, −2e+25. */
+function scientific(n: number): string {
+  return n
+    .toExponential(2)
+    .replace(/\.?0+e/, 'e')
+    .replace(/^-/, '−');
+}
+
 function trim(n: number, digits: number): string {
   const abs = Math.abs(n);
+  if (abs >= scientificFrom) return scientific(n);
   const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(1, digits) : digits;
   return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
 }
@@ -37,6 +49,7 @@ export function formatValue(value: number | null | undefined, unit: string): str
 
 function compact(value: number): string {
   const abs = Math.abs(value);
+  if (abs >= scientificFrom) return scientific(value);
   if (abs >= 1e9) return `${trim(value / 1e9, 2)}G`;
   if (abs >= 1e6) return `${trim(value / 1e6, 2)}M`;
   if (abs >= 1e4) return `${trim(value / 1e3, 1)}k`;
@@ -47,6 +60,7 @@ function compact(value: number): string {
 export function formatChange(change: number | null | undefined): string {
   if (change === null || change === undefined || !Number.isFinite(change)) return '—';
   const pct = change * 100;
+  if (Math.abs(pct) >= 1e6) return `${pct < 0 ? '' : '+'}${scientific(pct)}%`;
   const digits = Math.abs(pct) < 10 ? 1 : 0;
   const text = Math.abs(pct).toFixed(digits).replace(/\.0$/, '');
   if (Number(text) === 0) return '±0%';

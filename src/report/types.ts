@@ -43,6 +43,8 @@ export interface MetricReport {
   slo?: { min?: number; max?: number };
   /** Set when the series stopped well before the window's end: the verdict rests on older data. */
   noDataSince?: string;
+  /** Readings outside the metric's declared min/max over the fetched range, left out as invalid. */
+  invalidReadings?: number;
   /** The rule that decided (see Rule in src/classify/judgment.ts). */
   rule: Rule;
   episodes: Episode[];
