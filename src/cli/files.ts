@@ -5,7 +5,8 @@
  * report.json sees the whole new set.
  */
 import { join } from 'node:path';
-import { writeFilesAtomically, type WriteOps } from '../atomic-write';
+import { mkdir } from 'node:fs/promises';
+import { FileWriteError, writeFilesAtomically, type WriteOps } from '../atomic-write';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
 import { renderText } from '../render/text';
@@ -30,6 +31,11 @@ export async function writeReportFiles(
       data: await renderFile(report, format),
     })),
   );
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new FileWriteError(outDir, error);
+  }
   await writeFilesAtomically(files, ops);
   return files.map((f) => f.path);
 }
