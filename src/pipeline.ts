@@ -81,7 +81,14 @@ export async function generateReports(
   const stacks = selectStacks(config, options.stackIds, options.teams);
   const windows = options.times.map((t) => reportWindows(t, config.report));
   const range = fetchRange(windows);
-  const plans = planSources(stacks, range, Math.min(...options.times) - eventLookBackMs);
+  // Sources that tell who is on call are asked even when no metric or event uses them.
+  const onCallSources = config.sources.filter((s) => 'teams' in s && Object.keys(s.teams).length > 0);
+  const plans = planSources(
+    stacks,
+    range,
+    Math.min(...options.times) - eventLookBackMs,
+    onCallSources.map((s) => s.id),
+  );
   const latest = options.times[options.times.length - 1] ?? range.end;
 
   const started = deps.now();
@@ -112,9 +119,13 @@ export async function generateReports(
           error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`,
           config.secrets,
         );
+        const teams = 'teams' in sourceConfig ? Object.keys(sourceConfig.teams) : [];
         return fetchedOne({
           series: [],
           events: [],
+          onCall: teams
+            .filter((team) => plan.teams?.includes(team))
+            .map((team) => ({ team, names: [], error: message })),
           failures: plan.groups.flatMap((g) =>
             g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
           ),
@@ -145,6 +156,7 @@ export async function generateReports(
     events: results.flatMap((r) => r.events),
     failures: [...results.flatMap((r) => r.failures), ...oversized],
     health: results.map((r) => r.health),
+    onCall: results.flatMap((r) => (r.onCall ?? []).map((o) => ({ ...o, source: r.health.id }))),
   };
   deps.onPhase?.('fetch', deps.now() - started);
   deps.onPhase?.(
@@ -167,6 +179,10 @@ export async function generateReports(
   deps.logger.info(
     `classify: ${stacks.length} stack${stacks.length === 1 ? '' : 's'} × ${reports.length} report time${reports.length === 1 ? '' : 's'} in ${((deps.now() - classifyStarted) / 1000).toFixed(1)} s`,
   );
-  const allSourcesFailed = data.health.length > 0 && data.health.every((h) => h.status === 'failed');
+  // Every source asked for metrics failed: the reports hold only unknowns. A source asked only for
+  // events or on-call (pagerduty) failing alone does not make the run a failure.
+  const metricHealth = data.health.filter((h) => (plans.get(h.id)?.groups.length ?? 0) > 0);
+  const judged = metricHealth.length > 0 ? metricHealth : data.health;
+  const allSourcesFailed = judged.length > 0 && judged.every((h) => h.status === 'failed');
   return { reports, allSourcesFailed };
 }

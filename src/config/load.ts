@@ -309,8 +309,15 @@ function resolveConfig(
   const checkSource = (at: string, id: string) => {
     if (!sourceIds.has(id)) problems.push(`${at}: unknown source "${id}"${suggest(id, [...sourceIds])}`);
   };
-  for (const [name, metric] of Object.entries(raw.metrics))
+  const typeOf = (id: string) => raw.sources.find((s) => s.id === id)?.type;
+  /** A source that gives no metrics (pagerduty: on-call and incidents only). */
+  const checkMetricSource = (at: string, id: string) => {
+    if (typeOf(id) === 'pagerduty') problems.push(`${at}: a pagerduty source gives no metrics`);
+  };
+  for (const [name, metric] of Object.entries(raw.metrics)) {
     checkSource(`metrics.${name}.source`, metric.source);
+    checkMetricSource(`metrics.${name}.source`, metric.source);
+  }
 
   const globalThresholds: Thresholds = { ...defaultThresholds, ...raw.report.thresholds };
   const stackIds = new Set<string>();
@@ -328,7 +335,10 @@ function resolveConfig(
         );
         return [];
       }
-      if (typeof ref !== 'string') checkSource(`${at}.source`, ref.source);
+      if (typeof ref !== 'string') {
+        checkSource(`${at}.source`, ref.source);
+        checkMetricSource(`${at}.source`, ref.source);
+      }
       if (def.min !== undefined && def.max !== undefined && def.min >= def.max) {
         const where = typeof ref === 'string' ? `metrics.${ref}` : at;
         if (!problems.some((p) => p.startsWith(`${where}.min`)))
@@ -361,18 +371,29 @@ function resolveConfig(
       if (q) checkSource(`stacks[${si}].events.${kind}.source`, q.source);
     }
     const events: StackSpec['events'] = {};
-    if (stack.events.deployments) {
-      const d = stack.events.deployments;
-      events.deployments = {
-        source: d.source,
-        query: fillTemplate(d.query, stack.vars, `stacks[${si}].events.deployments`, problems).text,
-      };
+    for (const kind of ['deployments', 'alerts'] as const) {
+      const q = stack.events[kind];
+      if (!q) continue;
+      const at = `stacks[${si}].events.${kind}`;
+      if (typeOf(q.source) === 'pagerduty') {
+        problems.push(`${at}.source: a pagerduty source gives incidents (events.incidents), not ${kind}`);
+      }
+      const { text, used } = fillTemplate(q.query, stack.vars, at, problems);
+      events[kind] = { source: q.source, query: text, template: q.query, vars: used };
     }
-    if (stack.events.alerts) {
-      const a = stack.events.alerts;
-      events.alerts = {
-        source: a.source,
-        query: fillTemplate(a.query, stack.vars, `stacks[${si}].events.alerts`, problems).text,
+    const incidents = stack.events.incidents;
+    if (incidents) {
+      const type = typeOf(incidents.source);
+      if (type && type !== 'pagerduty') {
+        problems.push(
+          `stacks[${si}].events.incidents.source: "${incidents.source}" is a ${type} source; incidents come from a pagerduty source`,
+        );
+      }
+      events.incidents = {
+        source: incidents.source,
+        query: incidents.service,
+        template: incidents.service,
+        vars: {},
       };
     }
     return {

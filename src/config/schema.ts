@@ -69,6 +69,15 @@ const inlineMetric = metricSchema.extend({ id });
 
 const eventQuery = z.object({ source: z.string().min(1), query: z.string().min(1) }).strict();
 
+/** Incidents of the stack's PagerDuty service (a `pagerduty` source). */
+const incidentQuery = z
+  .object({
+    source: z.string().min(1),
+    /** The PagerDuty service id, e.g. PX1ABCD (Services → the service: the id ends its page URL). */
+    service: z.string().regex(/^[A-Z0-9]+$/, 'expected a PagerDuty service id such as PX1ABCD'),
+  })
+  .strict();
+
 export const stackSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9-]+$/, 'expected [a-z0-9-]+'),
@@ -78,7 +87,11 @@ export const stackSchema = z
     metrics: z.array(z.union([z.string().min(1), inlineMetric])).min(1),
     links: z.record(z.string(), httpUrl).default({}),
     events: z
-      .object({ deployments: eventQuery.optional(), alerts: eventQuery.optional() })
+      .object({
+        deployments: eventQuery.optional(),
+        alerts: eventQuery.optional(),
+        incidents: incidentQuery.optional(),
+      })
       .strict()
       .default({}),
   })
@@ -90,6 +103,16 @@ const retryOptions = {
   /** Attempts per request, the first included. */
   maxAttempts: z.number().int().min(1).max(10).optional(),
 };
+
+/** TLS for an https url: a private CA, or (for a self-signed test server only) no verification. */
+export const tlsSchema = z
+  .object({
+    /** PEM file of the CA(s) to trust besides the system's, relative to the config file. */
+    caFile: z.string().min(1).optional(),
+    /** Skip certificate verification. Never on a production link: anyone in between can read the token. */
+    insecure: z.boolean().optional(),
+  })
+  .strict();
 
 export const datadogSourceSchema = z
   .object({
@@ -125,6 +148,46 @@ export const prometheusSourceSchema = z
   })
   .strict();
 
+export const splunkSourceSchema = z
+  .object({
+    id,
+    type: z.literal('splunk'),
+    /** The management port (REST API), e.g. https://splunk.example.com:8089. */
+    url: httpUrl,
+    /** A Splunk authentication token, sent as `Authorization: Bearer`. */
+    token: z.string().min(1),
+    /** Namespace the searches run in (its lookups, macros, saved field extractions). */
+    app: z.string().min(1).optional(),
+    owner: z.string().min(1).optional(),
+    tls: tlsSchema.optional(),
+    ...retryOptions,
+  })
+  .strict();
+
+const pagerdutyId = z.string().regex(/^[A-Z0-9]+$/, 'expected a PagerDuty id such as P123ABC');
+
+export const pagerdutySourceSchema = z
+  .object({
+    id,
+    type: z.literal('pagerduty'),
+    /** A REST API key (read-only is enough), sent as `Authorization: Token token=…`. */
+    token: z.string().min(1),
+    /** https://api.pagerduty.com, or https://api.eu.pagerduty.com for the EU service region. */
+    url: httpUrl.default('https://api.pagerduty.com'),
+    /** Per team (the stacks' `team`): whose on-call to show, by schedule or escalation policy id. */
+    teams: z
+      .record(
+        z.string(),
+        z.union([
+          z.object({ schedule: pagerdutyId }).strict(),
+          z.object({ escalationPolicy: pagerdutyId }).strict(),
+        ]),
+      )
+      .default({}),
+    ...retryOptions,
+  })
+  .strict();
+
 export const fileSourceSchema = z
   .object({
     id,
@@ -140,6 +203,8 @@ export const sourceSchema = z.discriminatedUnion('type', [
   grafanaSourceSchema,
   prometheusSourceSchema,
   fileSourceSchema,
+  splunkSourceSchema,
+  pagerdutySourceSchema,
 ]);
 
 const email = z
@@ -209,6 +274,8 @@ export type DatadogSourceConfig = z.infer<typeof datadogSourceSchema>;
 export type GrafanaSourceConfig = z.infer<typeof grafanaSourceSchema>;
 export type PrometheusSourceConfig = z.infer<typeof prometheusSourceSchema>;
 export type FileSourceConfig = z.infer<typeof fileSourceSchema>;
+export type SplunkSourceConfig = z.infer<typeof splunkSourceSchema>;
+export type PagerdutySourceConfig = z.infer<typeof pagerdutySourceSchema>;
 export type DeliveryConfig = z.infer<typeof deliverySchema>;
 export type EmailDeliveryConfig = z.infer<typeof email>;
 export type Direction = (typeof directions)[number];

@@ -39,7 +39,11 @@ export interface MetricSpec {
 
 export interface EventQuerySpec {
   source: string;
+  /** The query with {{var}}s filled in (for incidents: the PagerDuty service id). */
   query: string;
+  /** The query as written, and the stack's vars it used. */
+  template: string;
+  vars: Record<string, string>;
 }
 
 export interface StackSpec {
@@ -49,7 +53,7 @@ export interface StackSpec {
   vars: Record<string, string>;
   metrics: MetricSpec[];
   links: Record<string, string>;
-  events: { deployments?: EventQuerySpec; alerts?: EventQuerySpec };
+  events: { deployments?: EventQuerySpec; alerts?: EventQuerySpec; incidents?: EventQuerySpec };
 }
 
 export interface ReportSettings {

@@ -4,7 +4,7 @@
  * window and every baseline window of every report time at once.
  */
 import type { StackSpec } from '../config/types';
-import type { EventKind, EventQuery, QueryGroup, SourcePlan } from '../sources/types';
+import { eventKinds, type EventQuery, type QueryGroup, type SourcePlan } from '../sources/types';
 import type { ReportWindows } from './windows';
 
 export const eventLookBackMs = 14 * 24 * 3600 * 1000;
@@ -25,7 +25,10 @@ export function planSources(
   stacks: readonly StackSpec[],
   range: { start: number; end: number },
   eventsFrom: number,
+  /** Sources that tell who is on call: planned even when no metric or event uses them. */
+  onCallSources: readonly string[] = [],
 ): Map<string, SourcePlan> {
+  const teams = [...new Set(stacks.flatMap((s) => (s.team ? [s.team] : [])))];
   const plans = new Map<string, SourcePlan>();
   const planFor = (sourceId: string): SourcePlan => {
     let plan = plans.get(sourceId);
@@ -36,6 +39,7 @@ export function planSources(
         groups: [],
         eventsStart: Math.min(eventsFrom, range.start),
         events: [],
+        teams,
       };
       plans.set(sourceId, plan);
     }
@@ -53,10 +57,19 @@ export function planSources(
       }
       group.members.push({ stackId: stack.id, metricId: metric.id, query: metric.query, vars: metric.vars });
     }
-    for (const kind of ['deployments', 'alerts'] as const satisfies readonly EventKind[]) {
+    for (const kind of eventKinds) {
       const q = stack.events[kind];
-      if (q) planFor(q.source).events.push({ stackId: stack.id, kind, query: q.query } satisfies EventQuery);
+      if (q) {
+        planFor(q.source).events.push({
+          stackId: stack.id,
+          kind,
+          query: q.query,
+          template: q.template,
+          vars: q.vars,
+        } satisfies EventQuery);
+      }
     }
   }
+  for (const id of onCallSources) if (teams.length > 0) planFor(id);
   return plans;
 }

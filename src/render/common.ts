@@ -1,6 +1,6 @@
 /** What every renderer shares: ordering, headline and counts. Pure. */
-import { formatDay, formatValue, formatChange } from '../report/format';
-import type { MetricReport, Report, StackReport, Verdict } from '../report/types';
+import { formatDay, formatEventTime, formatValue, formatChange } from '../report/format';
+import type { EventItem, MetricReport, OnCallReport, Report, StackReport, Verdict } from '../report/types';
 import { verdictOrder } from '../report/types';
 
 /** Bad first (needs talking about), then unknown, good, normal; by name within a state. */
@@ -65,3 +65,33 @@ export const verdictLabel: Record<Verdict, string> = {
   unknown: 'UNKNOWN',
 };
 export const verdictEmoji: Record<Verdict, string> = { bad: '🔴', good: '🟢', normal: '⚪', unknown: '🟡' };
+
+/** Longest reason shown for an unknown on-call; the full one is in the source's health. */
+const onCallReasonMax = 160;
+
+/**
+ * One team's on-call, without the team: "Ada Lovelace, Grace Hopper (Payments primary)",
+ * "nobody (Payments primary)", or "unknown (source "pd": not authenticated …)". Names only.
+ */
+export function onCallText(o: OnCallReport): string {
+  if (o.status === 'unknown') {
+    const reason = (o.reason ?? 'not known').replace(/\s+/g, ' ');
+    return `unknown (${reason.length > onCallReasonMax ? `${reason.slice(0, onCallReasonMax - 1)}…` : reason})`;
+  }
+  const who = o.names.length > 0 ? o.names.join(', ') : 'nobody';
+  return o.of ? `${who} (${o.of})` : who;
+}
+
+/** An incident's state beside its title: "high urgency, resolved Wed 10:42" or "low urgency, open". */
+export function incidentState(item: EventItem, timezone: string): string | undefined {
+  if (item.urgency === undefined && item.resolvedAt === undefined) return undefined;
+  const parts: string[] = [];
+  if (item.urgency) parts.push(`${item.urgency} urgency`);
+  parts.push(item.resolvedAt ? `resolved ${formatEventTime(Date.parse(item.resolvedAt), timezone)}` : 'open');
+  return parts.join(', ');
+}
+
+/** "1 incident" / "3 deployments": a count of events of a kind. */
+export function eventCount(kind: string, n: number): string {
+  return `${n} ${n === 1 ? kind.replace(/s$/, '') : kind}`;
+}

@@ -4,9 +4,12 @@ import type { Report, StackReport } from '../report/types';
 import {
   baselinePhrase,
   countsLine,
+  eventCount,
   hasNotes,
+  incidentState,
   isSafeUrl,
   metricCells,
+  onCallText,
   orderedStacks,
   reportDay,
   verdictEmoji,
@@ -44,11 +47,13 @@ function stackSection(stack: StackReport, timezone: string): string[] {
   const events: string[] = [];
   for (const [kind, summary] of Object.entries(stack.events)) {
     if (!summary) continue;
-    const noun = summary.window === 1 ? kind.replace(/s$/, '') : kind;
-    events.push(`${summary.window} ${noun} in the window (14 d: ${summary.last14d})`);
+    events.push(`${eventCount(kind, summary.window)} in the window (14 d: ${summary.last14d})`);
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
-      events.push(`  - ${formatEventTime(Date.parse(item.at), timezone)} ${title}`);
+      const state = incidentState(item, timezone);
+      events.push(
+        `  - ${formatEventTime(Date.parse(item.at), timezone)} ${title}${state ? ` (${state})` : ''}`,
+      );
     }
   }
   if (events.length > 0) lines.push('', ...events.map((e) => (e.startsWith('  ') ? e : `- ${e}`)));
@@ -69,6 +74,11 @@ export function renderMarkdown(report: Report): string {
     `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} ${baselinePhrase(report)}`,
     '',
   ];
+  if (report.onCall?.length) {
+    for (const o of report.onCall)
+      lines.push(`- 📟 on call, ${escapeMarkdown(o.team)}: ${escapeMarkdown(onCallText(o))}`);
+    lines.push('');
+  }
   for (const stack of detailed) lines.push(...stackSection(stack, timezone));
   if (normal.length > 0) {
     lines.push('### ⚪ Normal', '');

@@ -1,7 +1,17 @@
 /** The plain-text report: the email's text part, `report.txt`, and the CLI's one-screen summary. Pure. */
 import { formatEventTime, formatWindow } from '../report/format';
 import type { Report, StackReport } from '../report/types';
-import { baselinePhrase, countsLine, hasNotes, orderedStacks, reportDay, verdictLabel } from './common';
+import {
+  baselinePhrase,
+  countsLine,
+  eventCount,
+  hasNotes,
+  incidentState,
+  onCallText,
+  orderedStacks,
+  reportDay,
+  verdictLabel,
+} from './common';
 
 function sourceLine(s: Report['sources'][number]): string {
   const retries = s.retries > 0 ? `, ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'}` : '';
@@ -10,12 +20,9 @@ function sourceLine(s: Report['sources'][number]): string {
 
 function eventsLine(stack: StackReport): string | undefined {
   const parts: string[] = [];
-  const { deployments, alerts } = stack.events;
-  if (deployments)
-    parts.push(
-      `${deployments.window} deployment${deployments.window === 1 ? '' : 's'} (14 d: ${deployments.last14d})`,
-    );
-  if (alerts) parts.push(`${alerts.window} alert${alerts.window === 1 ? '' : 's'} (14 d: ${alerts.last14d})`);
+  for (const [kind, summary] of Object.entries(stack.events)) {
+    if (summary) parts.push(`${eventCount(kind, summary.window)} (14 d: ${summary.last14d})`);
+  }
   return parts.length > 0 ? `in the window: ${parts.join(', ')}` : undefined;
 }
 
@@ -27,6 +34,7 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
     `${report.title} — ${reportDay(report)}`,
     `${countsLine(report.summary)}`,
     `Window ${formatWindow(Date.parse(start), Date.parse(end), timezone)}, ${baselinePhrase(report)}`,
+    ...(report.onCall ?? []).map((o) => `On call, ${o.team}: ${onCallText(o)}`),
     '',
   ];
   const stacks = orderedStacks(report);
@@ -40,10 +48,14 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
       const events = eventsLine(stack);
       if (events) lines.push(`  ${events}`);
       for (const item of [
+        ...(stack.events.incidents?.items ?? []),
         ...(stack.events.deployments?.items ?? []),
         ...(stack.events.alerts?.items ?? []),
       ].slice(0, 3)) {
-        lines.push(`    ${formatEventTime(Date.parse(item.at), report.window.timezone)} ${item.title}`);
+        const state = incidentState(item, report.window.timezone);
+        lines.push(
+          `    ${formatEventTime(Date.parse(item.at), report.window.timezone)} ${item.title}${state ? ` (${state})` : ''}`,
+        );
       }
       for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
     }

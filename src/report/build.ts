@@ -5,9 +5,17 @@ import { stackVerdict } from '../classify/stack';
 import type { MetricSpec, ResolvedConfig, StackSpec } from '../config/types';
 import { eventLookBackMs } from '../plan';
 import type { ReportWindows } from '../plan/windows';
-import type { Point, QueryFailure, Series, SourceEvent, SourceHealth } from '../sources/types';
+import {
+  eventKinds,
+  type OnCall,
+  type Point,
+  type QueryFailure,
+  type Series,
+  type SourceEvent,
+  type SourceHealth,
+} from '../sources/types';
 import { cutText, flattenText, stripUrlCredentials } from './redact';
-import type { EventSummary, MetricReport, Report, StackReport, Verdict } from './types';
+import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
 import { metricReason, stackReasons } from './wording';
 
 /** Everything fetched for a report (or a whole backtest), indexed for lookup. */
@@ -16,6 +24,8 @@ export interface FetchedData {
   events: SourceEvent[];
   failures: QueryFailure[];
   health: SourceHealth[];
+  /** On-call per team, with the id of the source that told. */
+  onCall?: (OnCall & { source: string })[];
 }
 
 const maxEventItems = 5;
@@ -111,6 +121,19 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
     summary,
     stacks: stackReports,
     sources: data.health.map((h) => ({ ...h, errors: [...h.errors] })),
+    ...(data.onCall && data.onCall.length > 0 ? { onCall: data.onCall.map(onCallReport) } : {}),
+  };
+}
+
+function onCallReport(o: OnCall & { source: string }): OnCallReport {
+  return {
+    team: o.team,
+    source: o.source,
+    status: o.error ? 'unknown' : 'ok',
+    // Names and reasons come from a server: one line each, no control characters, bounded.
+    names: o.error ? [] : o.names.map((n) => cutText(flattenText(n), 80)),
+    ...(o.of ? { of: cutText(flattenText(o.of), 80) } : {}),
+    ...(o.error ? { reason: cutText(flattenText(o.error), 300) } : {}),
   };
 }
 
@@ -161,7 +184,7 @@ function summariseEvents(
 ): StackReport['events'] {
   const out: StackReport['events'] = {};
   const { start, end } = windows.current;
-  for (const kind of ['deployments', 'alerts'] as const) {
+  for (const kind of eventKinds) {
     if (!stack.events[kind]) continue;
     const mine = events.filter((e) => e.stackId === stack.id && e.kind === kind && e.at < end);
     const inWindow = mine.filter((e) => e.at >= start).sort((a, b) => b.at - a.at);
@@ -173,6 +196,8 @@ function summariseEvents(
         // A server's title is outside text: one line, no control characters, bounded.
         title: cutText(flattenText(e.title), 300),
         ...(e.url ? { url: stripUrlCredentials(e.url) } : {}),
+        ...(e.urgency ? { urgency: e.urgency } : {}),
+        ...(e.resolvedAt !== undefined ? { resolvedAt: iso(e.resolvedAt) } : {}),
       })),
     };
     out[kind] = summary;

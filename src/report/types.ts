@@ -59,6 +59,10 @@ export interface EventItem {
   at: string;
   title: string;
   url?: string;
+  /** Incidents: PagerDuty's urgency. */
+  urgency?: 'high' | 'low';
+  /** Incidents: when it was resolved; absent while it is open. */
+  resolvedAt?: string;
 }
 
 export interface EventSummary {
@@ -78,7 +82,21 @@ export interface StackReport {
   reasons: string[];
   metrics: MetricReport[];
   links: Record<string, string>;
-  events: { deployments?: EventSummary; alerts?: EventSummary };
+  events: { deployments?: EventSummary; alerts?: EventSummary; incidents?: EventSummary };
+}
+
+/** Who is on call for a team at the report time (names only), or why that is not known. */
+export interface OnCallReport {
+  team: string;
+  /** The source id it came from. */
+  source: string;
+  status: 'ok' | 'unknown';
+  /** Display names; empty when unknown or when nobody is on call. */
+  names: string[];
+  /** The schedule or escalation policy, by name (or id). */
+  of?: string;
+  /** Why it is unknown. */
+  reason?: string;
 }
 
 export interface SourceReport {
@@ -99,6 +117,8 @@ export interface Report {
   summary: Record<Verdict, number>;
   stacks: StackReport[];
   sources: SourceReport[];
+  /** Per team with an on-call source (pagerduty), in the order the source lists the teams. */
+  onCall?: OnCallReport[];
 }
 
 export const verdictOrder: readonly Verdict[] = ['bad', 'unknown', 'good', 'normal'];

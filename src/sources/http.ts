@@ -6,6 +6,9 @@
  * It also stops early when going on is pointless: after a 401/403/404 every later request would fail
  * the same way, and after two requests in a row used up their retries the server is taken as down.
  */
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import axios, { type AxiosInstance } from 'axios';
 import { SourceError, redact } from '../errors';
 import type { SourceHealth } from './types';
@@ -60,6 +63,8 @@ export interface HttpRequest {
   path: string;
   /** Query string; array values repeat the key (`tags=a&tags=b`). */
   params?: Record<string, string | number | readonly string[]>;
+  /** A query string built by the adapter, sent as it is (e.g. PagerDuty's `service_ids[]=…`). */
+  query?: URLSearchParams;
   /** JSON body. */
   json?: unknown;
   /** application/x-www-form-urlencoded body. */
@@ -88,6 +93,16 @@ export interface HttpClientOptions {
   authHint: string;
   /** Appended to a 404 message: what to check. */
   notFoundHint: string;
+  /** TLS settings for https URLs (a private CA, or no verification for a self-signed test server). */
+  tls?: TlsSettings;
+}
+
+/** TLS settings as the config gives them, the CA already read from its file. */
+export interface TlsSettings {
+  /** PEM certificates to trust in addition to the system's. */
+  ca?: string;
+  /** Skip certificate verification (self-signed management ports); the config warns about it. */
+  insecure?: boolean;
 }
 
 /** Consecutive requests that used up their retries on a transient error before the rest are skipped. */
@@ -121,15 +136,41 @@ export class HttpClient {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 3,
+      ...(options.tls && (options.tls.ca || options.tls.insecure)
+        ? {
+            httpsAgent: new HttpsAgent({
+              ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+              rejectUnauthorized: !options.tls.insecure,
+            }),
+          }
+        : {}),
     });
   }
 
   /** Send with retries. Resolves with 2xx answers and those `readsBody` accepts; throws RequestFailure. */
   async send(request: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
+    return this.withPolicy(() => this.attempt(request, signal), signal);
+  }
+
+  /**
+   * Send with retries and read a 2xx answer line by line as it arrives (newline-delimited JSON such
+   * as Splunk's export stream). `read` runs once per attempt with a fresh stream, so it must start
+   * from scratch each time; what it returns is the result. A connection cut mid-answer is a network
+   * failure (retried); a RequestFailure thrown by `read` ends the request as it says.
+   */
+  async sendLines<T>(
+    request: HttpRequest,
+    signal: AbortSignal,
+    read: (lines: AsyncIterable<string>) => Promise<T>,
+  ): Promise<T> {
+    return this.withPolicy(() => this.attemptLines(request, signal, read), signal);
+  }
+
+  private async withPolicy<T>(attempt: () => Promise<T>, signal: AbortSignal): Promise<T> {
     if (this.stopped) throw this.fail('skipped', `not sent: ${stripSource(this.stopped.message)}`);
     try {
       const { value, retries } = await withRetry(
-        () => this.attempt(request, signal),
+        attempt,
         (error) => this.decide(error),
         this.policy,
         this.options.deps,
@@ -168,12 +209,7 @@ export class HttpClient {
     let headers: Record<string, unknown>;
     try {
       const response = await this.axios.request<string>({
-        method: request.method,
-        url: request.path,
-        params: request.params,
-        paramsSerializer: { indexes: null },
-        data: request.form ? new URLSearchParams(request.form).toString() : request.json,
-        headers: request.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : undefined,
+        ...this.axiosRequest(request),
         signal: AbortSignal.any([signal, timeout]),
       });
       status = response.status;
@@ -203,27 +239,126 @@ export class HttpClient {
       }
       return { status, body };
     }
+    throw this.failureFor(status, body, text, headers, where);
+  }
+
+  private async attemptLines<T>(
+    request: HttpRequest,
+    signal: AbortSignal,
+    read: (lines: AsyncIterable<string>) => Promise<T>,
+  ): Promise<T> {
+    if (signal.aborted) throw this.fail('cancelled', 'cancelled');
+    this.requests++;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const where = `${request.method} ${request.path}`;
+    const cut = (error: unknown): RequestFailure => {
+      if (error instanceof RequestFailure) return error;
+      if (signal.aborted) return this.fail('cancelled', `cancelled (${where})`);
+      if (timeout.aborted)
+        return this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
+      const code = (error as { code?: unknown }).code;
+      return this.fail(
+        'network',
+        `the answer to ${where} was cut short (${typeof code === 'string' ? code : 'connection closed'})`,
+      );
+    };
+    let stream: Readable;
+    let status: number;
+    let headers: Record<string, unknown>;
+    try {
+      const response = await this.axios.request<Readable>({
+        ...this.axiosRequest(request),
+        responseType: 'stream',
+        signal: AbortSignal.any([signal, timeout]),
+      });
+      stream = response.data;
+      status = response.status;
+      headers = response.headers;
+    } catch (error) {
+      if (signal.aborted) throw this.fail('cancelled', `cancelled (${where})`);
+      if (timeout.aborted)
+        throw this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
+      const code = (error as { code?: unknown }).code;
+      throw this.fail(
+        'network',
+        `cannot reach ${this.shownUrl} (${typeof code === 'string' ? code : 'network error'})`,
+      );
+    }
+    if (status < 200 || status >= 300) {
+      let text = '';
+      try {
+        for await (const chunk of stream) {
+          if (text.length < 64 * 1024) text += String(chunk);
+        }
+      } catch (error) {
+        throw cut(error);
+      }
+      throw this.failureFor(status, parseJson(text), text, headers, where);
+    }
+    // A cut connection surfaces as an error of the stream; readline alone would end quietly.
+    let streamError: Error | undefined;
+    stream.on('error', (error) => (streamError ??= error));
+    stream.on('aborted', () => (streamError ??= Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      const value = await read(
+        (async function* () {
+          for await (const line of lines) {
+            if (streamError) throw streamError;
+            yield line;
+          }
+          if (streamError) throw streamError;
+        })(),
+      );
+      return value;
+    } catch (error) {
+      throw cut(error);
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+  }
+
+  private axiosRequest(request: HttpRequest) {
+    return {
+      method: request.method,
+      url: request.query ? `${request.path}?${request.query.toString()}` : request.path,
+      params: request.params,
+      paramsSerializer: { indexes: null },
+      data: request.form ? new URLSearchParams(request.form).toString() : request.json,
+      headers: request.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : undefined,
+    };
+  }
+
+  /** The failure a non-2xx answer means. */
+  private failureFor(
+    status: number,
+    body: unknown,
+    text: string,
+    headers: Record<string, unknown>,
+    where: string,
+  ): RequestFailure {
     const detail = errorDetail(body, text);
     const said = `HTTP ${status}${detail ? `: ${detail}` : ''}`;
     if (status === 401 || status === 403) {
-      throw this.fail(
+      return this.fail(
         'auth',
         `${status === 401 ? 'not authenticated' : 'not allowed'} (${said}); ${this.options.authHint}`,
         status,
       );
     }
     if (status === 404)
-      throw this.fail('not-found', `${where}: ${said}; ${this.options.notFoundHint}`, status);
+      return this.fail('not-found', `${where}: ${said}; ${this.options.notFoundHint}`, status);
     if (isTransientStatus(status)) {
       const retryAfter = headers['retry-after'];
-      throw this.fail(
+      return this.fail(
         'unavailable',
         `${where}: ${said}`,
         status,
         typeof retryAfter === 'string' ? retryAfter : undefined,
       );
     }
-    throw this.fail('rejected', `${where}: ${said}`, status);
+    return this.fail('rejected', `${where}: ${said}`, status);
   }
 
   private fail(kind: FailureKind, message: string, status?: number, retryAfter?: string): RequestFailure {
@@ -294,12 +429,26 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The useful part of an error body: Prometheus `error`, Grafana `message`, else the start of the text. */
+/**
+ * The useful part of an error body: Prometheus `error`, Grafana `message`, Splunk `messages[].text`,
+ * PagerDuty `error.message`, else the start of the text.
+ */
 function errorDetail(body: unknown, text: string): string {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>;
     for (const key of ['error', 'message']) {
       if (typeof b[key] === 'string' && b[key]) return snippet(b[key]);
+    }
+    const nested = b.error as Record<string, unknown> | undefined;
+    if (nested && typeof nested === 'object' && typeof nested.message === 'string') {
+      const errors = Array.isArray(nested.errors) ? nested.errors.filter((e) => typeof e === 'string') : [];
+      return snippet([nested.message, ...errors].join(': '));
+    }
+    if (Array.isArray(b.messages)) {
+      const texts = b.messages
+        .map((m: unknown) => (m && typeof m === 'object' ? (m as { text?: unknown }).text : undefined))
+        .filter((t): t is string => typeof t === 'string' && t !== '');
+      if (texts.length > 0) return snippet(texts.join('; '));
     }
   }
   return snippet(text);

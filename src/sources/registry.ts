@@ -3,7 +3,9 @@ import type { SourceConfig } from '../config/schema';
 import { createDatadogSource } from './datadog';
 import { createFileSource } from './file';
 import { createGrafanaSource } from './grafana';
+import { createPagerdutySource } from './pagerduty';
 import { createPrometheusSource } from './prometheus';
+import { createSplunkSource } from './splunk';
 import type { MetricSource, SourceContext } from './types';
 
 export type SourceFactory<C extends SourceConfig> = (config: C, ctx: SourceContext) => MetricSource;
@@ -14,7 +16,9 @@ export const sourceRegistry: Registry = {
   datadog: createDatadogSource,
   file: createFileSource,
   grafana: createGrafanaSource,
+  pagerduty: createPagerdutySource,
   prometheus: createPrometheusSource,
+  splunk: createSplunkSource,
 };
 
 export function createSource(config: SourceConfig, ctx: SourceContext): MetricSource {

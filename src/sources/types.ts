@@ -26,21 +26,42 @@ export interface QueryGroup {
   members: QueryMember[];
 }
 
-export type EventKind = 'deployments' | 'alerts';
+export type EventKind = 'deployments' | 'alerts' | 'incidents';
+
+export const eventKinds: readonly EventKind[] = ['deployments', 'alerts', 'incidents'];
 
 export interface EventQuery {
   stackId: string;
   kind: EventKind;
+  /** The filled query; for incidents, the PagerDuty service id. */
   query: string;
+  /** The query as written before filling, and the vars that filled it: stacks sharing it may be asked together. */
+  template?: string;
+  vars?: Record<string, string>;
 }
 
 export interface SourceEvent {
   stackId: string;
   kind: EventKind;
-  /** epoch ms */
+  /** epoch ms (an incident: when it was triggered) */
   at: number;
   title: string;
   url?: string;
+  /** Incidents: PagerDuty's urgency. */
+  urgency?: 'high' | 'low';
+  /** Incidents: when it was resolved (epoch ms); absent while it is open. */
+  resolvedAt?: number;
+}
+
+/** Who is on call for one team at the report time, or why that is not known. */
+export interface OnCall {
+  team: string;
+  /** Display names only: never a phone number or an email address. */
+  names: string[];
+  /** The schedule or escalation policy asked, as its name (or id). */
+  of?: string;
+  /** Set when it could not be found out; the names are then empty. */
+  error?: string;
 }
 
 /** What to fetch from one source for one report (or one backtest). */
@@ -53,6 +74,8 @@ export interface SourcePlan {
   /** Events are wanted over [eventsStart, end): the window plus the last 14 days. */
   eventsStart: number;
   events: EventQuery[];
+  /** Teams of the reported stacks: whose on-call a source that knows it (pagerduty) should tell. */
+  teams?: string[];
 }
 
 /** A query that failed; only the metrics it feeds become unknown. */
@@ -81,6 +104,8 @@ export interface SourceResult {
    * can tell; the bench and --verbose show it as its own phase.
    */
   parseMs?: number;
+  /** On-call per team, from sources that know it. */
+  onCall?: OnCall[];
 }
 
 export interface MetricSource {

@@ -105,6 +105,8 @@ describe('parseConfig: a valid config', () => {
     expect(config.stacks[0]!.events.deployments).toEqual({
       source: 'dd',
       query: 'source:deploy service:checkout-api',
+      template: 'source:deploy service:{{service}}',
+      vars: { service: 'checkout-api' },
     });
   });
 

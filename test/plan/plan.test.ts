@@ -92,7 +92,13 @@ describe('planSources', () => {
 
     expect(files).toMatchObject({ start: range.start, end: range.end, eventsStart: T - 14 * day });
     expect(files.events).toEqual([
-      { stackId: 'checkout', kind: 'deployments', query: 'checkout/deployments.csv' },
+      {
+        stackId: 'checkout',
+        kind: 'deployments',
+        query: 'checkout/deployments.csv',
+        template: 'checkout/deployments.csv',
+        vars: {},
+      },
     ]);
     expect(files.groups).toEqual([
       {

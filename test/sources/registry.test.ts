@@ -35,8 +35,10 @@ describe('source registry', () => {
       },
       { id: 'pr', type: 'prometheus', url: 'http://127.0.0.1:1' },
       { id: 'fs', type: 'file', dir: '.', timezone: 'UTC', align: 'none' },
+      { id: 'sp', type: 'splunk', url: 'https://127.0.0.1:8089', token: 't' },
+      { id: 'pd', type: 'pagerduty', token: 't', teams: { payments: { schedule: 'P123ABC' } } },
     ].map((c) => sourceSchema.parse(c));
 
-    expect(configs.map((c) => createSource(c, ctx).id)).toEqual(['dd', 'gf', 'pr', 'fs']);
+    expect(configs.map((c) => createSource(c, ctx).id)).toEqual(['dd', 'gf', 'pr', 'fs', 'sp', 'pd']);
   });
 });

@@ -26,12 +26,13 @@ export interface MessagePlan {
   emptyTeams: string[];
 }
 
-/** The report with only `team`'s stacks, counts recomputed. */
+/** The report with only `team`'s stacks (and on-call), counts recomputed. */
 export function filterReport(report: Report, team: string): Report {
   const stacks = report.stacks.filter((s) => s.team === team);
   const summary: Record<Verdict, number> = { good: 0, normal: 0, bad: 0, unknown: 0 };
   for (const s of stacks) summary[s.verdict]++;
-  return { ...report, stacks, summary };
+  const onCall = report.onCall?.filter((o) => o.team === team);
+  return { ...report, stacks, summary, ...(onCall ? { onCall } : {}) };
 }
 
 function slugOf(text: string): string {

@@ -11,7 +11,7 @@
  */
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
-import { hasNotes } from '../../render/common';
+import { eventCount, hasNotes, onCallText } from '../../render/common';
 
 /** Slack's Block Kit limits for a message (docs.slack.dev: blocks, text object, header block). */
 export const slackLimits = { blocks: 50, text: 3000, header: 150, contextElements: 10 } as const;
@@ -108,10 +108,10 @@ function stackTitle(stack: StackReport): string {
 
 function eventsLine(stack: StackReport): string {
   const parts: string[] = [];
-  const deployments = stack.events.deployments?.window ?? 0;
-  const alerts = stack.events.alerts?.window ?? 0;
-  if (deployments) parts.push(`${deployments} deployment${deployments === 1 ? '' : 's'}`);
-  if (alerts) parts.push(`${alerts} alert${alerts === 1 ? '' : 's'}`);
+  for (const kind of ['incidents', 'deployments', 'alerts'] as const) {
+    const n = stack.events[kind]?.window ?? 0;
+    if (n) parts.push(eventCount(kind, n));
+  }
   return parts.length ? `\n_${parts.join(', ')} in the window_` : '';
 }
 
@@ -222,6 +222,12 @@ export function slackPayload(report: Report, options: SlackPayloadOptions = {}):
     },
     section(countsLine(report)),
   ];
+  if (report.onCall?.length) {
+    const lines = report.onCall.map(
+      (o) => `📟 on call, *${esc(o.team, valueMax.team)}*: ${esc(onCallText(o), valueMax.reason)}`,
+    );
+    head.push({ type: 'context', elements: [mrkdwn(lines.join('\n'))] });
+  }
   const tail: SlackBlock[] = [];
   const compact = [
     compactList('unknown', 'Unknown', byVerdict('unknown')),

@@ -17,7 +17,7 @@ import {
   usableZone,
 } from '../../report/format';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
-import { countsLine, hasNotes, orderedStacks } from '../common';
+import { countsLine, hasNotes, incidentState, onCallText, orderedStacks } from '../common';
 import { escapeHtml, linkOrText, safeHref } from './escape';
 import { renderTemplate } from './template';
 
@@ -152,10 +152,10 @@ function eventLines(title: string, summary: EventSummary | undefined, timezone: 
     summary.window === 0
       ? `none in the window (${summary.last14d} in 14 days)`
       : `${summary.window} in the window (${summary.last14d} in 14 days)`;
-  const items = summary.items.map(
-    (item) =>
-      `<br /><span style="color:#6b7280;white-space:nowrap">${escapeHtml(formatEventTime(Date.parse(item.at), timezone))}</span> ${linkOrText(item.title, item.url)}`,
-  );
+  const items = summary.items.map((item) => {
+    const state = incidentState(item, timezone);
+    return `<br /><span style="color:#6b7280;white-space:nowrap">${escapeHtml(formatEventTime(Date.parse(item.at), timezone))}</span> ${linkOrText(item.title, item.url)}${state ? ` <span style="color:#6b7280">(${escapeHtml(state)})</span>` : ''}`;
+  });
   return `<div style="margin-top:4px"><b>${escapeHtml(title)}</b>: ${counts}${items.join('')}</div>`;
 }
 
@@ -174,6 +174,7 @@ function details(stack: StackReport, timezone: string): string {
     });
     parts.push(`<div><b>Unusual stretches</b>${lines.join('')}</div>`);
   }
+  parts.push(eventLines('Incidents', stack.events.incidents, timezone));
   parts.push(eventLines('Deployments', stack.events.deployments, timezone));
   parts.push(eventLines('Alerts', stack.events.alerts, timezone));
   return parts.filter(Boolean).join('');
@@ -331,6 +332,10 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
   const subtitle = [
     `<b>${escapeHtml(formatLongDate(end, tz))}</b>${options.audience ? ` · for ${escapeHtml(options.audience)}` : ''}`,
     `${escapeHtml(formatWindow(start, end, tz))}`,
+    ...(report.onCall ?? []).map(
+      (o) =>
+        `On call, ${escapeHtml(o.team)}: ${o.status === 'unknown' ? `<span style="color:#93370d">${escapeHtml(onCallText(o))}</span>` : `<b>${escapeHtml(onCallText(o))}</b>`}`,
+    ),
   ].join('<br />');
 
   return renderTemplate('email', {
