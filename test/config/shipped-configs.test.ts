@@ -12,6 +12,8 @@ const env = {
   DD_API_KEY: 'dd-api',
   DD_APP_KEY: 'dd-app',
   GRAFANA_TOKEN: 'grafana-token',
+  SPLUNK_TOKEN: 'splunk-token',
+  PAGERDUTY_TOKEN: 'pagerduty-token',
   SMTP_URL: 'smtp://user:pass@127.0.0.1:2525',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.test/services/T/B/x',
 };

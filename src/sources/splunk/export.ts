@@ -86,7 +86,7 @@ function asExportLine(json: unknown): ExportLine | undefined {
     (result === undefined || isRecord(result)) &&
     json.messages === undefined &&
     json.results === undefined;
-  if (simple) return json as ExportLine;
+  if (simple) return json;
   const parsed = exportLine.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
