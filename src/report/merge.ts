@@ -158,5 +158,20 @@ export function mergeReports(shards: readonly Shard[], options: MergeOptions = {
     summary,
     stacks,
     sources: mergeSources(reports.map((r) => r.sources)),
+    ...mergeOnCall(reports),
   };
+}
+
+/** Each shard's on-call lines, once per team and source (shards split by team tell their own). */
+function mergeOnCall(reports: readonly Report[]): Pick<Report, 'onCall'> {
+  const seen = new Set<string>();
+  const onCall = reports
+    .flatMap((r) => r.onCall ?? [])
+    .filter((o) => {
+      const k = `${o.source}\u0000${o.team}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  return onCall.length > 0 ? { onCall } : { onCall: undefined };
 }
