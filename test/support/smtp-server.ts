@@ -23,6 +23,8 @@ export interface TestSmtpServer {
   /** smtp://127.0.0.1:port, with user:pass when the server requires a login. */
   url: string;
   messages: ReceivedMail[];
+  /** How many times a client tried to log in (AUTH), successful or not. */
+  authAttempts: () => number;
   /** Every RCPT TO address the server was asked for, in order (accepted or not). */
   rcptLog: string[];
   /** Answer the next `times` DATA commands with this code (e.g. 451, 554). */
@@ -50,6 +52,7 @@ export async function startSmtpServer(
   const rcptFailures = new Map<string, { code: number; text: string; left: number }>();
   const needsAuth = options.user !== undefined;
   let drops = 0;
+  let authAttempts = 0;
 
   const server = new SMTPServer({
     disabledCommands: needsAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
@@ -58,6 +61,7 @@ export async function startSmtpServer(
     allowInsecureAuth: true,
     logger: false,
     onAuth(auth, _session, callback) {
+      authAttempts++;
       if (auth.username === options.user && auth.password === options.pass)
         return callback(null, { user: auth.username });
       return callback(smtpError(535, 'Authentication credentials invalid'));
@@ -124,6 +128,7 @@ export async function startSmtpServer(
     url: `smtp://${auth}127.0.0.1:${port}`,
     messages,
     rcptLog,
+    authAttempts: () => authAttempts,
     failData(code, text, times = 1) {
       dataFailures.push({ code, text, left: times });
     },
