@@ -112,12 +112,12 @@ export function parseConfig(
     const crossProblems: string[] = [];
     resolveConfig(config, path, crossProblems);
     problems.push(...crossProblems.filter((p) => ![...invalid].some((name) => p.includes(`"${name}"`))));
-    throw configError(path, problems);
+    throw configError(path, problems, secrets);
   }
-  if (problems.length > 0) throw configError(path, problems);
+  if (problems.length > 0) throw configError(path, problems, secrets);
 
   const config = resolveConfig(parsed.data, path, problems);
-  if (problems.length > 0) throw configError(path, problems);
+  if (problems.length > 0) throw configError(path, problems, secrets);
   return { ...config, secrets, warnings };
 }
 
@@ -164,7 +164,12 @@ function salvage(input: Record<string, unknown>): { config: RawConfig; invalid: 
   };
 }
 
-function configError(path: string, problems: string[]): ConfigError {
+/**
+ * Problems quote values from the file and the environment: each is one plain line, scrubbed of every
+ * ${VAR} value (the CLI learns the secrets only from a config that loaded), then cut.
+ */
+function configError(path: string, raw: string[], secrets: readonly string[]): ConfigError {
+  const problems = raw.map((p) => safeText(p, secrets, 500));
   const header = `${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`;
   return new ConfigError(`${header}\n  ${problems.join('\n  ')}`, problems);
 }

@@ -141,6 +141,37 @@ describe('fault suite: bad configs are exit 2, naming the file and the path', ()
   });
 });
 
+describe('fault suite: config problems quote nothing dangerous', () => {
+  let ws: Workspace | undefined;
+  afterEach(() => ws?.cleanup());
+
+  it('a ${VAR} value echoed by a problem is scrubbed (the secret never reaches stderr)', async () => {
+    ws = workspace();
+    writeFileSync(ws.path('scrumops.yaml'), configYaml().replace('timezone: UTC', 'timezone: "${ZONE}"'));
+    const secret = 'Zone-Secret-0123456789';
+
+    const result = await runReport(ws, {}, { ZONE: secret });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('report.timezone: unknown time zone "***"');
+    expectNoSecret([secret], result.stderr, result.stdout);
+  });
+
+  it('a key holding a newline and a workflow command stays on its line', async () => {
+    ws = workspace();
+    writeFileSync(
+      ws.path('scrumops.yaml'),
+      configYaml().replace('  title: Faults', '  title: Faults\n  "x\\n::error title=pwned::boom": 1'),
+    );
+
+    const result = await runReport(ws);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown key');
+    expect(result.stderr).not.toMatch(/^\s*::error/m);
+  });
+});
+
 describe('fault suite: validate reads the data files up front', () => {
   let ws: Workspace | undefined;
   afterEach(() => ws?.cleanup());
