@@ -104,15 +104,17 @@ const reportArgs = ['report', '--config', 'scrumops.yaml', '--at', '2026-11-26',
 const oldFiles = { 'report.json': '{"old": true}\n', 'report.html': '<html>old</html>\n' };
 
 describe('fault suite: process faults', () => {
-  let ws: Workspace | undefined;
-  afterEach(() => ws?.cleanup());
+  // Each case is its own process and workspace: they run side by side.
+  const workspaces: Workspace[] = [];
+  const track = (w: Workspace) => (workspaces.push(w), w);
+  afterAll(() => workspaces.forEach((w) => w.cleanup()));
 
-  it.each(['SIGTERM', 'SIGINT'] as const)(
+  it.concurrent.each(['SIGTERM', 'SIGINT'] as const)(
     '%s mid-fetch: a clear message, exit 1, yesterday’s files untouched, no temporary left',
     async (signal) => {
       const server = await hangingServer();
       try {
-        ws = hangingWorkspace(server.port);
+        const ws = track(hangingWorkspace(server.port));
         mkdirSync(ws.out);
         for (const [name, text] of Object.entries(oldFiles)) writeFileSync(join(ws.out, name), text);
 
@@ -133,26 +135,29 @@ describe('fault suite: process faults', () => {
     },
   );
 
-  it('stdout on a full disk (/dev/full): files still written, exit 1, said on stderr', async () => {
-    ws = workspace();
-    const full = openSync('/dev/full', 'w');
-    try {
-      const result = await spawnCli(reportArgs, { cwd: ws.dir, stdoutFd: full });
+  it.concurrent(
+    'stdout on a full disk (/dev/full): files still written, exit 1, said on stderr',
+    async () => {
+      const ws = track(workspace());
+      const full = openSync('/dev/full', 'w');
+      try {
+        const result = await spawnCli(reportArgs, { cwd: ws.dir, stdoutFd: full });
 
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain(
-        'scrumops: cannot write to stdout: no space left on the device (ENOSPC)',
-      );
-      expectCompleteFiles(ws.out);
-    } finally {
-      closeSync(full);
-    }
-  });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(
+          'scrumops: cannot write to stdout: no space left on the device (ENOSPC)',
+        );
+        expectCompleteFiles(ws.out);
+      } finally {
+        closeSync(full);
+      }
+    },
+  );
 
-  it('an --out that cannot be written is exit 2 before anything is fetched', async () => {
+  it.concurrent('an --out that cannot be written is exit 2 before anything is fetched', async () => {
     const server = await hangingServer();
     try {
-      ws = hangingWorkspace(server.port);
+      const ws = track(hangingWorkspace(server.port));
 
       const result = await spawnCli([...reportArgs.slice(0, -1), '/dev/full/out'], { cwd: ws.dir });
 
@@ -164,18 +169,17 @@ describe('fault suite: process faults', () => {
     }
   });
 
-  it('three concurrent runs into one --out: every file complete, no temporary left', async () => {
-    ws = workspace();
+  it.concurrent('three concurrent runs into one --out: every file complete, no temporary left', async () => {
+    const ws = track(workspace());
 
-    const results = await Promise.all([1, 2, 3].map(() => spawnCli(reportArgs, { cwd: ws!.dir })));
+    const results = await Promise.all([1, 2, 3].map(() => spawnCli(reportArgs, { cwd: ws.dir })));
 
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     expectCompleteFiles(ws.out);
     expect(readReport(ws.out).stacks.map((s) => s.id)).toEqual(['web', 'api']);
   });
 
-  it('a run whose work can never settle says so and exits 1 (the drain guard)', async () => {
-    ws = workspace();
+  it.concurrent('a run whose work can never settle says so and exits 1 (the drain guard)', async () => {
     const script = `require(${JSON.stringify(bin)}).runCommand(() => new Promise(() => {}), 'normal');`;
 
     const result = await new Promise<Spawned>((done) => {
@@ -190,19 +194,22 @@ describe('fault suite: process faults', () => {
     expect(result.stderr).toBe('scrumops: the run stopped before finishing (start)\n');
   });
 
-  it('a job summary on a full disk fails that channel alone: files written, exit 1, channel named', async () => {
-    ws = workspace();
-    writeFileSync(ws.path('scrumops.yaml'), configYaml({ delivery: 'delivery: { githubSummary: true }' }));
+  it.concurrent(
+    'a job summary on a full disk fails that channel alone: files written, exit 1, channel named',
+    async () => {
+      const ws = track(workspace());
+      writeFileSync(ws.path('scrumops.yaml'), configYaml({ delivery: 'delivery: { githubSummary: true }' }));
 
-    const result = await spawnCli([...reportArgs, '--send'], {
-      cwd: ws.dir,
-      env: { GITHUB_STEP_SUMMARY: '/dev/full' },
-    });
+      const result = await spawnCli([...reportArgs, '--send'], {
+        cwd: ws.dir,
+        env: { GITHUB_STEP_SUMMARY: '/dev/full' },
+      });
 
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('deliver: github-summary FAILED');
-    expectCompleteFiles(ws.out);
-  });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('deliver: github-summary FAILED');
+      expectCompleteFiles(ws.out);
+    },
+  );
 });
 
 describe('fault suite: file write failures and deadlines (in process)', () => {

@@ -11,7 +11,6 @@ import { parseCsv, parseEventsCsv, parseJson } from '../../src/sources/file/pars
 
 /** A message a person reads: no line longer than the quoted pieces allow, no control characters. */
 function expectReadable(message: string) {
-  // eslint-disable-next-line no-control-regex
   expect(message.split('\n').every((line) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(line))).toBe(true);
 }
 
