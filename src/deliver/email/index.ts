@@ -8,10 +8,11 @@
  * never sent the same message twice: a retry goes only to the ones still pending. The SMTP URL holds a
  * password, so nothing this channel returns or logs contains it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPSentMessageInfo, Transporter } from 'nodemailer';
+import { writeFileAtomically } from '../../atomic-write';
 import type { EmailDeliveryConfig } from '../../config/schema';
 import { redact } from '../../errors';
 import {
@@ -186,7 +187,8 @@ export function createEmailChannel(
       const composed = await composeMessage(message);
       const info = await transport.sendMail(mailOptions(config.from, message, composed, ctx.now()));
       const file = path.join(ctx.outDir, `email-${message.slug}.eml`);
-      await writeFile(file, info.message as Buffer);
+      // Whole or not at all, like the report files: a reader never opens half a message.
+      await writeFileAtomically(file, info.message as Buffer);
       lines.push(
         `${message.label} (${plural(message.report.stacks.length, 'stack')}) to ${message.to.join(', ')}: "${composed.subject}" → ${file}`,
       );
