@@ -258,6 +258,19 @@ const cases: DataCase[] = [
     status: 'ok',
   },
   {
+    name: 'huge values (printed in scientific notation, never as long digit runs)',
+    arrange: (ws) =>
+      ws.write(
+        'data/web/err.csv',
+        csv((i) => (i >= 96 ? 1.5e300 : 1e299 + (i % 3) * 1e298)),
+      ),
+    code: 0,
+    unknown: {},
+    status: 'ok',
+    // Before issue 10: "1,500,000,000,000,000,…" (hundreds of digits) in every rendered file.
+    never: [/\d{1,3}(,\d{3}){5,}/],
+  },
+  {
     name: 'NaN and Infinity values (gaps, not numbers)',
     arrange: (ws) =>
       ws.write(
