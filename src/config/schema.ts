@@ -171,7 +171,15 @@ export const pagerdutySourceSchema = z
     id,
     type: z.literal('pagerduty'),
     /** A REST API key (read-only is enough), sent as `Authorization: Token token=…`. */
-    token: z.string().min(1),
+    token: z.string().min(1).optional(),
+    /**
+     * Offline (demo, tests): read recorded REST v2 answers (`oncalls.json`, `incidents.json`) from
+     * `dir` (relative to the config file), their times shifted by (report time − `at`).
+     */
+    recorded: z
+      .object({ dir: z.string().min(1), at: z.iso.datetime({ offset: true }) })
+      .strict()
+      .optional(),
     /** https://api.pagerduty.com, or https://api.eu.pagerduty.com for the EU service region. */
     url: httpUrl.default('https://api.pagerduty.com'),
     /** Per team (the stacks' `team`): whose on-call to show, by schedule or escalation policy id. */
@@ -186,7 +194,11 @@ export const pagerdutySourceSchema = z
       .default({}),
     ...retryOptions,
   })
-  .strict();
+  .strict()
+  .refine((s) => s.token !== undefined || s.recorded !== undefined, {
+    message: 'give a token (or recorded answers, for a demo)',
+    path: ['token'],
+  });
 
 export const fileSourceSchema = z
   .object({

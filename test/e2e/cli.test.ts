@@ -197,7 +197,19 @@ describe('exit 0: the demo report', () => {
     });
     expect(json.sources).toEqual([
       { id: 'demo', type: 'file', status: 'ok', requests: 28, retries: 0, errors: [] },
+      { id: 'pagerduty', type: 'pagerduty', status: 'ok', requests: 0, retries: 0, errors: [] },
     ]);
+    // The demo's recorded PagerDuty answers: on-call per team, last night's checkout incident.
+    expect(json.onCall?.map((o) => [o.team, o.status, o.names])).toEqual([
+      ['payments', 'ok', ['Priya Raman']],
+      ['discovery', 'ok', ['Mei Chen']],
+      ['platform', 'ok', ['Sam Okafor']],
+    ]);
+    expect(json.stacks.find((s) => s.id === 'checkout')!.events.incidents?.items[0]).toMatchObject({
+      at: '2026-11-25T23:40:00.000Z',
+      urgency: 'high',
+      resolvedAt: '2026-11-26T00:55:00.000Z',
+    });
     for (const stack of json.stacks) {
       expect([typeof stack.id, typeof stack.name, typeof stack.events]).toEqual([
         'string',
@@ -322,7 +334,7 @@ describe('exit 2: usage and config errors', () => {
     const result = await run((cli) => validateCommand({ config: demoConfig }, cli));
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^\/.*\/config\/demo\.yaml: ok — 1 sources?, 7 stacks, 28 metrics\n$/);
+    expect(result.stdout).toMatch(/^\/.*\/config\/demo\.yaml: ok — 2 sources, 7 stacks, 28 metrics\n$/);
   });
 
   it.each<[string, Partial<ReportOptions>, string]>([
@@ -435,6 +447,14 @@ describe('exit 1: runtime failures', () => {
         requests: 0,
         retries: 0,
         errors: ['source "demo": connect ECONNREFUSED 127.0.0.1:9090'],
+      },
+      {
+        id: 'pagerduty',
+        type: 'pagerduty',
+        status: 'failed',
+        requests: 0,
+        retries: 0,
+        errors: ['source "pagerduty": connect ECONNREFUSED 127.0.0.1:9090'],
       },
     ]);
     expect(json.stacks[0]!.metrics[0]!.reason).toBe(

@@ -54,7 +54,11 @@ function configText(): string {
     webhook: \${SLACK_WEBHOOK_URL}
 `;
   const text = demo
-    .replace('dir: ./demo', `dir: ${JSON.stringify(join(repo, 'config/demo'))}`)
+    // The file source's folder and the PagerDuty recordings under it.
+    .replace(
+      /dir: \.\/demo(\/[\w-]+)?/g,
+      (_m, sub?: string) => `dir: ${JSON.stringify(join(repo, 'config/demo') + (sub ?? ''))}`,
+    )
     .replace(/^delivery:[\s\S]*$/m, delivery);
   // Fail loudly if the demo changed shape, rather than testing some other config.
   if (!text.includes(join(repo, 'config/demo')) || !text.includes('SLACK_WEBHOOK_URL'))

@@ -10,6 +10,8 @@
  * Failing here never costs the report: on-call becomes "unknown (why)" per team and the incidents
  * are reported missing in the source's health; the metrics do not depend on it.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { PagerdutySourceConfig } from '../../config/schema';
 import { redact } from '../../errors';
 import {
@@ -75,12 +77,13 @@ async function fetchPagerduty(
       redact(`unexpected answer from ${what}: ${issue ?? 'invalid'}`, secrets),
     );
 
-  /** Every page of a list, following `more`. */
+  /** Every page of a list, following `more` (or the recorded answer, its times shifted). */
   const listAll = async <T>(
     path: string,
     params: Record<string, string | readonly string[]>,
     read: (body: unknown) => ListPage<T>,
   ): Promise<T[]> => {
+    if (config.recorded) return readRecorded(config, ctx, path, read, plan.end);
     const out: T[] = [];
     for (let offset = 0; ; offset += pageLimit) {
       if (offset >= maxOffset) {
@@ -286,4 +289,42 @@ export function displayName(name: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return snippet(shown || 'someone', 80);
+}
+
+/** Fields holding times in the answers we read. */
+const timeFields = ['start', 'end', 'created_at', 'resolved_at', 'last_status_change_at'];
+
+/**
+ * A recorded answer (`<dir>/oncalls.json`, `<dir>/incidents.json`: one REST v2 page each) with every
+ * time moved by (report time − recorded.at), so a demo shows last night's incident on any day.
+ */
+async function readRecorded<T>(
+  config: PagerdutySourceConfig,
+  ctx: SourceContext,
+  path: string,
+  read: (body: unknown) => ListPage<T>,
+  reportTime: number,
+): Promise<T[]> {
+  const recorded = config.recorded!;
+  const file = resolve(ctx.configDir, recorded.dir, `${path.replace(/^\//, '')}.json`);
+  let body: unknown;
+  try {
+    body = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new RequestFailure(
+      config.id,
+      'malformed',
+      `cannot read the recorded answer ${file}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`,
+    );
+  }
+  const shift = reportTime - Date.parse(recorded.at);
+  return read(body).items.map((item) => {
+    const moved: Record<string, unknown> = { ...(item as Record<string, unknown>) };
+    for (const field of timeFields) {
+      const value = moved[field];
+      if (typeof value === 'string' && !Number.isNaN(Date.parse(value)))
+        moved[field] = new Date(Date.parse(value) + shift).toISOString();
+    }
+    return moved as T;
+  });
 }
