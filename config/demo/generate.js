@@ -90,18 +90,30 @@ for (const [id, { base }] of Object.entries(stacks)) {
   }
   for (const [metric, series] of Object.entries(rows)) {
     // A stopped exporter writes nothing at all, not empty values.
-    write(id, metric, series.filter(([, v]) => v !== null));
+    write(
+      id,
+      metric,
+      series.filter(([, v]) => v !== null),
+    );
   }
 }
 
 // Deployments, one file per stack that has them: timestamp,title.
 const deploys = {
-  checkout: [[localTime(14, 20), 'checkout-api v2.41.0: new cart pricing query'], [end - 3 * 86400000, 'checkout-api v2.40.2']],
+  checkout: [
+    [localTime(14, 20), 'checkout-api v2.41.0: new cart pricing query'],
+    [end - 3 * 86400000, 'checkout-api v2.40.2'],
+  ],
   search: [[lastDayStart - 2 * 3600000 - 600000, 'search-api v7.3.1: fix retry storm on index timeouts']],
   payments: [[end - 2 * 86400000, 'payments v5.0.9']],
 };
 for (const [id, items] of Object.entries(deploys)) {
-  const body = items.sort((a, b) => a[0] - b[0]).map(([t, title]) => `${fmt(t)},${title}`).join('\n');
+  const body = items
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, title]) => `${fmt(t)},${title}`)
+    .join('\n');
   writeFileSync(join(__dirname, id, 'deployments.csv'), `timestamp,title\n${body}\n`);
 }
-console.log(`wrote ${Object.keys(stacks).length} stacks × 4 metrics, ${days} days at 5-minute steps, ending ${fmt(end)}`);
+console.log(
+  `wrote ${Object.keys(stacks).length} stacks × 4 metrics, ${days} days at 5-minute steps, ending ${fmt(end)}`,
+);
