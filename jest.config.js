@@ -10,6 +10,7 @@ module.exports = {
   coverageProvider: 'v8',
   collectCoverageFrom: ['src/**/*.ts'],
   coverageReporters: ['text-summary', 'lcov'],
-  // Met on 2026-12-01: 95.5% statements and lines, 86.3% branches, 94.4% functions.
-  coverageThreshold: { global: { statements: 93, branches: 84, functions: 92, lines: 93 } },
+  // Met on 2026-12-01: 93.8% statements and lines, 85.6% branches, 92.8% functions; the floor leaves
+  // room for work landing in parallel.
+  coverageThreshold: { global: { statements: 90, branches: 80, functions: 88, lines: 90 } },
 };

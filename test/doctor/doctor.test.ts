@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import type { CliEnv } from '../../src/cli/commands';
 import { doctorCommand } from '../../src/cli/doctor';
+import { initCommand } from '../../src/cli/init';
 import { silentLogger } from '../../src/logger';
 import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
 import { startFakeGrafana, type FakeGrafana } from '../sources/grafana/fake-grafana';
@@ -27,7 +28,29 @@ function history(): HistorySeries[] {
     for (let t = now - 2 * 3_600_000; t <= now; t += 15_000) out.push([t, value(t)]);
     return out;
   };
+  /** A counter rising by `perSecond` from zero. */
+  const counter = (perSecond: number) => points((t) => ((t - (now - 2 * 3_600_000)) / 1000) * perSecond);
+  // What the PromQL templates `scrumops init --prometheus` writes ask for, for its example stack.
+  const initMetrics: HistorySeries[] = [
+    ...[
+      ['0.1', 40],
+      ['0.5', 95],
+      ['+Inf', 100],
+    ].map(([le, rate]) => ({
+      metric: 'http_request_duration_seconds_bucket',
+      labels: { service: 'my-service', le: String(le) },
+      points: counter(Number(rate)),
+    })),
+    { metric: 'http_requests_total', labels: { service: 'my-service', code: '200' }, points: counter(99) },
+    { metric: 'http_requests_total', labels: { service: 'my-service', code: '500' }, points: counter(1) },
+    {
+      metric: 'container_cpu_usage_seconds_total',
+      labels: { container: 'my-service' },
+      points: counter(0.3),
+    },
+  ];
   return [
+    ...initMetrics,
     { metric: 'http_latency_seconds', labels: { service: 'checkout' }, points: points(() => 0.2) },
     { metric: 'http_requests', labels: { service: 'checkout', pod: 'a' }, points: points(() => 10) },
     { metric: 'http_requests', labels: { service: 'checkout', pod: 'b' }, points: points(() => 12) },
@@ -247,5 +270,41 @@ describe('scrumops doctor', () => {
       /not authenticated \(HTTP 401: Invalid API key\).*Authorization: Bearer header.*→ set the token to a Grafana service account token/,
     );
     expect(text).not.toContain('glsa_wrong_token_00000000');
+  });
+
+  it('init --prometheus URL, then doctor: the golden-signal templates work as written', async () => {
+    let said = '';
+    initCommand(
+      {
+        datadog: false,
+        prometheus: prometheus.url,
+        email: false,
+        slack: false,
+        timezone: 'UTC',
+        at: '08:00',
+        force: false,
+        workflow: false,
+      },
+      {
+        env: {},
+        now: () => now,
+        logger: silentLogger,
+        stdout: (t) => (said += t),
+        cwd: dir,
+        version: '0.0.0',
+      },
+    );
+
+    const { code, lines } = await doctor(join(dir, 'config/scrumops.yaml'), {});
+
+    expect(said).toContain('wrote config/scrumops.yaml');
+    expect(code).toBe(0);
+    for (const metric of ['latency_p95', 'error_rate', 'throughput', 'saturation'])
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^✔ my-service / ${metric}: 1 series, step \\d+ (s|min), \\d+ points, coverage 100%$`),
+        ),
+      );
+    expect(lines).toContainEqual(expect.stringMatching(/^! delivery: no email and no Slack/));
   });
 });
