@@ -65,14 +65,18 @@ export function parseFormats(text: string | undefined, fallback: readonly FileFo
 }
 
 /**
- * Wall time per phase, printed with --verbose as one line (`timing: plan 3 ms · fetch 812 ms · …`) that
+ * Wall time per phase, printed with --verbose as one line (`timing: plan 3 ms (rss 90 MB) · …`) that
  * `npm run bench` reads. Parse time is part of fetch time: the adapter measures it inside its fetch.
  */
 function phaseTimings(t0: number, cli: CliEnv) {
   const parts: string[] = [];
   return {
     started: t0,
-    add: (phase: string, ms: number) => void parts.push(`${phase} ${Math.round(ms)} ms`),
+    // With the resident memory when the phase ended: where a run's peak comes from.
+    add: (phase: string, ms: number) =>
+      void parts.push(
+        `${phase} ${Math.round(ms)} ms (rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB)`,
+      ),
     report: () =>
       cli.logger.debug(`timing: ${[...parts, `total ${Math.round(cli.now() - t0)} ms`].join(' · ')}`),
   };

@@ -100,7 +100,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       ...(stack.team ? { team: stack.team } : {}),
       verdict,
       reasons: stackReasons(verdict, metrics),
-      metrics,
+      metrics: drawsCharts(verdict) ? metrics : metrics.map(withoutChart),
       links: stack.links,
       events: summariseEvents(stack, data.events, windows),
     };
@@ -135,6 +135,21 @@ function onCallReport(o: OnCall & { source: string }): OnCallReport {
     ...(o.of ? { of: cutText(flattenText(o.of), 80) } : {}),
     ...(o.error ? { reason: cutText(flattenText(o.error), 300) } : {}),
   };
+}
+
+/**
+ * Renderers draw charts for bad and good stacks only (the detailed ones); the others' chart data would
+ * only weigh down report.json (a 500-stack fleet: 17 MB instead of 3) and every copy of the report.
+ */
+export function drawsCharts(verdict: Verdict): boolean {
+  return verdict === 'bad' || verdict === 'good';
+}
+
+function withoutChart(metric: MetricReport): MetricReport {
+  if (!metric.chart) return metric;
+  const rest = { ...metric };
+  delete rest.chart;
+  return rest;
 }
 
 /** A metric's judgment as the report carries it: ISO times, and the sentence that says it. */

@@ -13,11 +13,22 @@ function scientific(n: number): string {
     .replace(/^-/, '−');
 }
 
+/** One formatter per precision: building an Intl.NumberFormat per number (what toLocaleString does) costs ~1 s a 500-stack report. */
+const numberFormats = new Map<number, Intl.NumberFormat>();
+function numberFormat(digits: number): Intl.NumberFormat {
+  let formatter = numberFormats.get(digits);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+    numberFormats.set(digits, formatter);
+  }
+  return formatter;
+}
+
 function trim(n: number, digits: number): string {
   const abs = Math.abs(n);
   if (abs >= scientificFrom) return scientific(n);
   const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(1, digits) : digits;
-  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
+  return numberFormat(d).format(n);
 }
 
 const byteUnits = ['B', 'KB', 'MB', 'GB', 'TB'];

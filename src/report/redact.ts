@@ -96,11 +96,30 @@ export function stripUrlCredentials(url: string): string {
   }
 }
 
+/**
+ * The value with every string redacted, copied only where something changed: a report without secrets
+ * in it comes back as the same object, so its chart data is not copied and what renderers cache by
+ * object (the charts' pictures) still applies.
+ */
 function deep(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === 'string') return redact(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => deep(v, secrets));
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const clean = deep(item, secrets);
+      if (clean !== item) (copy ??= [...items])[i] = clean;
+    }
+    return copy ?? items;
+  }
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deep(v, secrets)]));
+    let copy: Record<string, unknown> | undefined;
+    for (const [k, item] of Object.entries(value)) {
+      const clean = deep(item, secrets);
+      if (clean !== item) (copy ??= { ...(value as Record<string, unknown>) })[k] = clean;
+    }
+    return copy ?? value;
   }
   return value;
 }

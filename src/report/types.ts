@@ -52,6 +52,7 @@ export interface MetricReport {
   onset?: { at: string; estimated: boolean };
   /** One line a person reads at a glance. */
   reason: string;
+  /** The day's picture, on the metrics of bad and good stacks (the ones renderers draw). */
   chart?: ChartData;
 }
 

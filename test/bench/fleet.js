@@ -6,11 +6,12 @@
  * each peak RSS is its own.
  *
  *   node test/bench/fleet.js [--stacks 100,500,2000] [--templates 4] [--days 8] [--latency 150]
- *                            [--step 5] [--history] [--keep] [--profile DIR]
+ *                            [--step 5] [--history] [--keep] [--profile DIR] [--cli dist/cli/main.js]
  *
  * Prints one row per fleet size: requests (and what a naive client would make: one request per stack,
- * template and day), wall per phase as the CLI timed it, total wall of the process, peak RSS, and the
- * sizes of report.json and of the whole-fleet email.
+ * template and day), wall per phase as the CLI timed it, total wall and CPU time of the process, peak
+ * RSS, and the sizes of report.json, of the whole-fleet email's HTML (Gmail clips past ~102 KB) and
+ * .eml (with its PNG charts), and of report.html.
  */
 require('./ts-require');
 const { spawn } = require('node:child_process');
@@ -18,6 +19,7 @@ const { mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, existsSync }
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { simpleParser } = require('mailparser');
 const { FakeDatadog, apiKey, appKey } = require('../sources/datadog/fake-datadog.ts');
 
 const root = resolve(__dirname, '../..');
@@ -38,6 +40,7 @@ function parseArgs(argv) {
     else if (arg === '--history') options.history = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--profile') options.profile = resolve(next());
+    else if (arg === '--cli') options.cli = resolve(next());
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
@@ -144,7 +147,7 @@ async function benchOne(fake, stacks) {
     ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : []),
     '-r',
     join(__dirname, 'probe.js'),
-    join(root, 'dist/cli/main.js'),
+    options.cli ?? join(root, 'dist/cli/main.js'),
     'report',
     '--config',
     configPath,
@@ -172,22 +175,28 @@ async function benchOne(fake, stacks) {
   if (code !== 0 || !existsSync(probe)) {
     throw new Error(`scrumops report exited ${code} for ${stacks} stacks:\n${stderr.slice(-2000)}`);
   }
-  const { maxRssKb } = JSON.parse(readFileSync(probe, 'utf8'));
+  const { maxRssKb, cpuMs } = JSON.parse(readFileSync(probe, 'utf8'));
   const report = statSync(join(dir, 'out/report.json')).size;
-  const email = statSync(join(dir, 'out/email-all.eml')).size;
+  const eml = readFileSync(join(dir, 'out/email-all.eml'));
+  const emailHtml = Buffer.byteLength((await simpleParser(eml, { keepCidLinks: true })).html || '', 'utf8');
   const html = statSync(join(dir, 'out/report.html')).size;
   const requests = fake.metricRequests().length - before;
   if (!options.keep) rmSync(dir, { recursive: true, force: true });
-  else console.error(`kept ${dir}`);
+  else {
+    writeFileSync(join(dir, 'stderr.txt'), stderr);
+    console.error(`kept ${dir} (the CLI's stderr in stderr.txt)`);
+  }
   return {
     stacks,
     requests,
     naive: stacks * options.templates * options.days,
     phases: phases(stderr),
     wall,
+    cpuMs,
     rssMb: maxRssKb / 1024,
     report,
-    email,
+    eml: eml.length,
+    emailHtml,
     html,
   };
 }
@@ -211,9 +220,11 @@ async function main() {
     'naive',
     ...names.map((n) => `${n} ms`),
     'total s',
+    'CPU s',
     'peak RSS',
     'report.json',
-    'email',
+    'email HTML',
+    'email .eml',
     'report.html',
   ];
   console.log(header.join('\t'));
@@ -227,9 +238,11 @@ async function main() {
           r.naive,
           ...names.map((n) => r.phases[n] ?? '-'),
           (r.wall / 1000).toFixed(2),
+          (r.cpuMs / 1000).toFixed(2),
           `${r.rssMb.toFixed(0)} MB`,
           kb(r.report),
-          kb(r.email),
+          kb(r.emailHtml),
+          kb(r.eml),
           kb(r.html),
         ].join('\t'),
       );

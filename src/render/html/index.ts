@@ -91,6 +91,13 @@ function fileSafe(text: string): string {
 }
 
 /**
+ * Pictures already drawn, by the metric they show. One run renders report.html, the whole-fleet email
+ * and each team's email from the same report object: each chart is drawn once, not three times.
+ * Weak: a report that is no longer used takes its pictures with it.
+ */
+const drawn = new WeakMap<MetricReport, { timezone: string; svg: string | null; png?: Buffer }>();
+
+/**
  * Charts of the detailed stacks. The SVG is built when the document asks for a picture; the PNG
  * (the slow part) only for pictures the final document uses, however often it is rebuilt to fit.
  */
@@ -122,16 +129,23 @@ class Charts {
   private prepare(stack: StackReport, metric: MetricReport): Entry | null {
     if (!metric.chart) return null;
     const timezone = usableZone(this.report.window.timezone);
-    const svg = sparklineSvg(metric.chart, metric.episodes, {
-      label: metric.label,
-      timezone,
-      formatValue: (v) => formatValue(v, metric.unit),
-      ...(metric.verdict === 'bad' || metric.verdict === 'good'
-        ? { color: verdictStyle[metric.verdict].fg }
-        : {}),
-    });
+    let picture = drawn.get(metric);
+    if (picture?.timezone !== timezone) {
+      const svg = sparklineSvg(metric.chart, metric.episodes, {
+        label: metric.label,
+        timezone,
+        formatValue: (v) => formatValue(v, metric.unit),
+        ...(metric.verdict === 'bad' || metric.verdict === 'good'
+          ? { color: verdictStyle[metric.verdict].fg }
+          : {}),
+      });
+      picture = { timezone, svg };
+      drawn.set(metric, picture);
+    }
+    const { svg } = picture;
     if (svg === null) return null;
     return {
+      metric,
       svg,
       cid: `chart-${this.next++}@scrumops`,
       filename: `${fileSafe(stack.id)}-${fileSafe(metric.id)}.png`,
@@ -140,6 +154,8 @@ class Charts {
   }
 
   private png(entry: Entry): Buffer {
+    const picture = drawn.get(entry.metric);
+    if (picture?.svg === entry.svg) return (picture.png ??= svgToPng(entry.svg));
     entry.png ??= svgToPng(entry.svg);
     return entry.png;
   }
@@ -160,6 +176,7 @@ class Charts {
 }
 
 interface Entry {
+  metric: MetricReport;
   svg: string;
   cid: string;
   filename: string;

@@ -4,6 +4,7 @@
  */
 import type { DatadogSourceConfig } from '../../config/schema';
 import { SourceError } from '../../errors';
+import { ColumnSeries } from '../columns';
 import type {
   MetricSource,
   QueryFailure,
@@ -104,12 +105,7 @@ async function fetchPlan(
   const describe = (m: QueryMember) => `query "${shorten(m.query)}"`;
   const collect = (outcome: BatchOutcome) => {
     for (const s of outcome.series) {
-      got.set(keyOf(s.member), {
-        stackId: s.member.stackId,
-        metricId: s.member.metricId,
-        points: s.points,
-        stepMs: s.stepMs,
-      });
+      got.set(keyOf(s.member), new ColumnSeries(s.member.stackId, s.member.metricId, s.columns, s.stepMs));
     }
     for (const f of outcome.failures) {
       const error = say(f.error);
@@ -223,6 +219,7 @@ async function fetchPlan(
       retries: session.retries,
       errors: [...errors],
     },
+    parseMs: session.parseMs,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Zod schemas for the Datadog payloads this adapter reads. They check what the official client hands
- * back after its own deserialisation, so field names are the client's camelCase (`groupTags`,
- * `queryIndex`, `tagSet`), not the wire's snake_case. Only the fields we use are listed; the client
+ * Zod schemas for the Datadog payloads this adapter reads. Most check what the official client hands
+ * back after its own deserialisation, so field names are the client's camelCase (`tagSet`), not the
+ * wire's snake_case; the timeseries answer, read from its text, is the exception. Only the fields we use are listed; the client
  * keeps everything else in `additionalProperties`, which zod strips.
  */
 import { z } from 'zod';
@@ -9,27 +9,30 @@ import { z } from 'zod';
 /** A value in a series; Datadog sends null for a bucket without data (a gap, never a zero). */
 const pointValue = z.number().nullable();
 
-/** POST /api/v2/query/timeseries: one shared `times` array, one `values` row per series. */
-export const timeseriesResponseSchema = z.object({
+/**
+ * POST /api/v2/query/timeseries as it comes over the wire (snake_case: the adapter reads this answer's
+ * text itself, see readTimeseriesAnswer). One shared `times` array, one `values` row per series. Rows
+ * are only checked to be arrays here; their values are checked one by one as they are read into columns.
+ */
+export const timeseriesWireSchema = z.object({
   data: z
     .object({
       attributes: z.object({
         series: z
           .array(
             z.object({
-              groupTags: z.array(z.string()).nullish(),
-              queryIndex: z.number().int().nonnegative(),
+              group_tags: z.array(z.string()).nullish(),
+              query_index: z.number().int().nonnegative(),
             }),
           )
           .nullish(),
         times: z.array(z.number()).nullish(),
-        values: z.array(z.array(pointValue)).nullish(),
+        values: z.array(z.custom<readonly unknown[]>((row) => Array.isArray(row))).nullish(),
       }),
     })
     .nullish(),
   errors: z.string().nullish(),
 });
-export type TimeseriesResponse = z.infer<typeof timeseriesResponseSchema>;
 
 /** GET /api/v1/query: one entry per series, each with its own `interval` (seconds) and `pointlist`. */
 export const v1QueryResponseSchema = z.object({

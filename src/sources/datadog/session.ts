@@ -111,6 +111,19 @@ export class DatadogSession {
     this.budget = new RateLimitBudget({ now: o.now, sleep: o.sleep });
   }
 
+  /** Time spent reading answers into series (inside the fetch's wall time), for the parse phase. */
+  parseMs = 0;
+
+  /** Run `work`, adding its time to parseMs. */
+  timed<T>(work: () => T): T {
+    const started = this.o.now();
+    try {
+      return work();
+    } finally {
+      this.parseMs += this.o.now() - started;
+    }
+  }
+
   /** Remove both keys from a text (and anything it was built from). */
   redact(text: string): string {
     return redact(text, [this.o.credentials.apiKey, this.o.credentials.appKey]);
@@ -118,12 +131,14 @@ export class DatadogSession {
 
   /**
    * Make one logical request (with its retries). `invoke` uses the client; `parse` checks the
-   * client's result and may throw a DatadogCallError ('query' or 'body').
+   * client's result and may throw a DatadogCallError ('query' or 'body'). `readBody`, if given, reads
+   * each 2xx answer's text before the client does (see Exchange.readBody); its time counts as parsing.
    */
   async call<T>(
     operation: Operation,
     invoke: (apis: DatadogApis) => Promise<unknown>,
     parse: (result: unknown) => T,
+    readBody?: (text: string) => string,
   ): Promise<T> {
     if (this.fatal) throw this.fatal;
     if (this.o.signal.aborted) throw new DatadogCallError('aborted', 'not started: the fetch was aborted');
@@ -138,7 +153,7 @@ export class DatadogSession {
     };
     try {
       const outcome = await withRetry(
-        () => this.attempt(operation, invoke, parse),
+        () => this.attempt(operation, invoke, parse, readBody),
         (error) => this.decide(error),
         policy,
         { now: this.o.now, sleep: this.o.sleep, random: this.o.random },
@@ -173,6 +188,7 @@ export class DatadogSession {
     operation: Operation,
     invoke: (apis: DatadogApis) => Promise<unknown>,
     parse: (result: unknown) => T,
+    readBody?: (text: string) => string,
   ): Promise<T> {
     if (this.fatal) throw this.fatal;
     let release: () => void;
@@ -185,12 +201,15 @@ export class DatadogSession {
     }
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = AbortSignal.any([this.o.signal, timeout]);
-    const exchange: Exchange = { headers: {} };
+    const exchange: Exchange = {
+      headers: {},
+      ...(readBody ? { readBody: (text: string) => this.timed(() => readBody(text)) } : {}),
+    };
     const started = this.o.now();
     this.requests++;
     try {
       const result = await invoke(createApis(this.o.endpoint, this.o.credentials, signal, exchange));
-      return parse(result);
+      return this.timed(() => parse(result));
     } catch (error) {
       throw this.classify(error, exchange, timeout);
     } finally {
