@@ -7,6 +7,10 @@
  *
  *   node test/bench/fleet.js [--stacks 100,500,2000] [--templates 4] [--days 8] [--latency 150]
  *                            [--step 5] [--history] [--keep] [--profile DIR] [--cli dist/cli/main.js]
+ *                            [--merge 10]
+ *
+ * --merge N: after each fleet size, N copies of its report.json (stack ids renumbered) are merged by
+ * `scrumops merge`, once writing report.json only and once with every format and --dry-run.
  *
  * Prints one row per fleet size: requests (and what a naive client would make: one request per stack,
  * template and day), wall per phase as the CLI timed it, total wall and CPU time of the process, peak
@@ -15,7 +19,15 @@
  */
 require('./ts-require');
 const { spawn } = require('node:child_process');
-const { mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, existsSync } = require('node:fs');
+const {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+  statSync,
+  rmSync,
+  existsSync,
+} = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { performance } = require('node:perf_hooks');
@@ -41,6 +53,7 @@ function parseArgs(argv) {
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--profile') options.profile = resolve(next());
     else if (arg === '--cli') options.cli = resolve(next());
+    else if (arg === '--merge') options.merge = Number(next());
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
@@ -135,6 +148,58 @@ function phases(stderr) {
 const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
 let options;
 
+/** `scrumops merge` of options.merge shards, each a renumbered copy of this run's report.json. */
+async function benchMerge(dir, stacks, env) {
+  const report = JSON.parse(readFileSync(join(dir, 'out/report.json'), 'utf8'));
+  const shards = [];
+  for (let k = 0; k < options.merge; k++) {
+    const shard = join(dir, `shard-${k}`);
+    mkdirSync(shard, { recursive: true });
+    const renumbered = {
+      ...report,
+      stacks: report.stacks.map((st) => ({ ...st, id: `stack-${k * stacks + Number(st.id.slice(6))}` })),
+    };
+    writeFileSync(join(shard, 'report.json'), JSON.stringify(renumbered, null, 2));
+    shards.push(shard);
+  }
+  const configPath = join(dir, 'fleet-merged.json');
+  const url = JSON.parse(readFileSync(join(dir, 'fleet.json'), 'utf8')).sources[0].url;
+  writeFileSync(
+    configPath,
+    JSON.stringify(fleetConfig(stacks * options.merge, options.templates, options.days, url)),
+  );
+  const times = {};
+  for (const [label, extra] of [
+    ['json', ['--format', 'json']],
+    ['all', ['--format', 'html,md,json,txt', '--dry-run']],
+  ]) {
+    const probe = join(dir, `merge-probe-${label}.json`);
+    const t0 = performance.now();
+    const { code, stderr } = await run(
+      process.execPath,
+      [
+        '-r',
+        join(__dirname, 'probe.js'),
+        options.cli ?? join(root, 'dist/cli/main.js'),
+        'merge',
+        '--config',
+        configPath,
+        '--out',
+        join(dir, `merged-${label}`),
+        ...extra,
+        ...shards,
+      ],
+      { ...env, SCRUMOPS_BENCH_PROBE: probe },
+    );
+    if (code !== 0) throw new Error(`scrumops merge exited ${code}:\n${stderr.slice(-2000)}`);
+    times[label] = {
+      wall: performance.now() - t0,
+      rssMb: JSON.parse(readFileSync(probe, 'utf8')).maxRssKb / 1024,
+    };
+  }
+  return times;
+}
+
 async function benchOne(fake, stacks) {
   const dir = mkdtempSync(join(tmpdir(), `scrumops-fleet-${stacks}-`));
   const configPath = join(dir, 'fleet.json');
@@ -181,6 +246,7 @@ async function benchOne(fake, stacks) {
   const emailHtml = Buffer.byteLength((await simpleParser(eml, { keepCidLinks: true })).html || '', 'utf8');
   const html = statSync(join(dir, 'out/report.html')).size;
   const requests = fake.metricRequests().length - before;
+  const merge = options.merge ? await benchMerge(dir, stacks, env) : undefined;
   if (!options.keep) rmSync(dir, { recursive: true, force: true });
   else {
     writeFileSync(join(dir, 'stderr.txt'), stderr);
@@ -192,6 +258,7 @@ async function benchOne(fake, stacks) {
     naive: stacks * options.templates * options.days,
     phases: phases(stderr),
     wall,
+    merge,
     cpuMs,
     rssMb: maxRssKb / 1024,
     report,
@@ -246,6 +313,13 @@ async function main() {
           kb(r.html),
         ].join('\t'),
       );
+      if (r.merge) {
+        const m = (x) => `${(x.wall / 1000).toFixed(2)} s, peak RSS ${x.rssMb.toFixed(0)} MB`;
+        console.log(
+          `  merge of ${options.merge} shards × ${r.stacks} stacks: report.json only ${m(r.merge.json)}; ` +
+            `every format + --dry-run ${m(r.merge.all)}`,
+        );
+      }
     }
   } finally {
     await fake.close();
