@@ -62,7 +62,8 @@ export function linkedFirst(
   metrics: readonly MetricReport[],
   maxItems: number,
 ): StackReport['events'] {
-  const out: StackReport['events'] = {};
+  // Every kind is kept as it is (incidents too); deployments and alerts get their linked events first.
+  const out: StackReport['events'] = { ...events };
   for (const [kind, singular] of [
     ['deployments', 'deployment'],
     ['alerts', 'alert'],
@@ -84,10 +85,7 @@ export function linkedFirst(
         linked.set(id, item);
       }
     }
-    if (linked.size === 0) {
-      out[kind] = summary;
-      continue;
-    }
+    if (linked.size === 0) continue;
     const first = [...linked.values()].sort((a, b) => b.at.localeCompare(a.at));
     const rest = summary.items.filter((i) => !linked.has(`${i.at}\u0000${i.title}`));
     const merged: EventSummary = {
