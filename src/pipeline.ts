@@ -6,11 +6,19 @@ import type { ResolvedConfig, StackSpec } from './config/types';
 import { ConfigError, SourceError, UsageError, redact } from './errors';
 import type { Logger } from './logger';
 import { eventLookBackMs, fetchRange, planSources } from './plan';
-import { reportWindows } from './plan/windows';
+import { earlierReportTimes, reportWindows, type ReportWindows } from './plan/windows';
 import { buildReport, type FetchedData } from './report/build';
+import { withHistory } from './report/story/history';
 import type { Report } from './report/types';
 import { createSource } from './sources/registry';
-import type { MetricSource, SourceContext, SourceResult } from './sources/types';
+import type {
+  MetricSource,
+  Series,
+  SourceContext,
+  SourceHealth,
+  SourcePlan,
+  SourceResult,
+} from './sources/types';
 
 /** Default for report.maxPointsPerSeries: 90 days at one point a minute fits with room. */
 export const defaultMaxPointsPerSeries = 200_000;
@@ -18,6 +26,11 @@ export const defaultMaxPointsPerSeries = 200_000;
 export interface RunOptions {
   /** Report times (epoch ms), oldest first: one for `report`, many for `backtest`. */
   times: number[];
+  /**
+   * Report times each report's history holds, its own included (the 14-day calendar); 1 or absent: no
+   * history. The earlier days are judged from the same fetch with the same rules.
+   */
+  historyDays?: number;
   /** Only these stacks (all when empty). */
   stackIds?: string[];
   /** Only stacks of these teams (all when empty); with stackIds, stacks that match both. */
@@ -72,6 +85,13 @@ export function selectStacks(
   return selected;
 }
 
+/**
+ * Sources that return every point of any range (no provider point limit): one fetch covers the history
+ * days too. Every other source fetches the older days in a request of their own, so that a point limit
+ * never coarsens the data of the report itself.
+ */
+const keepsEveryPoint: ReadonlySet<string> = new Set(['file']);
+
 export async function generateReports(
   config: ResolvedConfig,
   options: RunOptions,
@@ -83,6 +103,15 @@ export async function generateReports(
   const range = fetchRange(windows);
   // Sources that tell who is on call are asked even when no metric or event uses them.
   const onCallSources = config.sources.filter((s) => 'teams' in s && Object.keys(s.teams).length > 0);
+  const historyDays = Math.max(1, options.historyDays ?? 1);
+  const requested = new Set(options.times);
+  const earlierTimes = [
+    ...new Set(options.times.flatMap((t) => earlierReportTimes(t, historyDays - 1, config.report))),
+  ]
+    .filter((t) => !requested.has(t))
+    .sort((a, b) => a - b);
+  const earlierWindows = earlierTimes.map((t) => reportWindows(t, config.report));
+  const fullRange = fetchRange([...windows, ...earlierWindows]);
   const plans = planSources(
     stacks,
     range,
@@ -94,74 +123,116 @@ export async function generateReports(
   const started = deps.now();
   deps.onPhase?.('plan', started - planStarted);
   let fetched = 0;
-  const fetchedOne = <T>(result: T): T => {
-    deps.logger.progress?.('fetch', ++fetched, plans.size);
-    return result;
+  let fetches = 0;
+  const fetchOne = async (sourceId: string, plan: SourcePlan): Promise<SourceResult> => {
+    const sourceConfig = config.sources.find((s) => s.id === sourceId)!;
+    const ctx: SourceContext = {
+      configDir: config.dir,
+      reportTime: latest,
+      logger: deps.logger,
+      now: deps.now,
+      sleep: deps.sleep,
+      random: deps.random,
+    };
+    const done = <T>(result: T): T => {
+      deps.logger.progress?.('fetch', ++fetched, fetches);
+      return result;
+    };
+    try {
+      const source = (deps.createSource ?? createSource)(sourceConfig, ctx);
+      return done(await source.fetch(plan, deps.signal ?? new AbortController().signal));
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof ConfigError) throw error;
+      // A source that fails as a whole leaves its metrics unknown; the others still report.
+      const message = redact(
+        error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`,
+        config.secrets,
+      );
+      const teams = 'teams' in sourceConfig ? Object.keys(sourceConfig.teams) : [];
+      return done({
+        series: [],
+        events: [],
+        onCall: teams
+          .filter((team) => plan.teams?.includes(team))
+          .map((team) => ({ team, names: [], error: message })),
+        failures: plan.groups.flatMap((g) =>
+          g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
+        ),
+        health: {
+          id: sourceId,
+          type: sourceConfig.type,
+          status: 'failed',
+          requests: 0,
+          retries: 0,
+          errors: [message],
+        },
+      });
+    }
   };
+  const jobs = [...plans].map(([sourceId, plan]) => {
+    const type = config.sources.find((s) => s.id === sourceId)!.type;
+    const whole = keepsEveryPoint.has(type);
+    const recent: SourcePlan = whole ? { ...plan, start: fullRange.start } : plan;
+    const older: SourcePlan | undefined =
+      !whole && fullRange.start < range.start && plan.groups.length > 0
+        ? {
+            ...plan,
+            start: fullRange.start,
+            end: range.start,
+            events: [],
+            eventsStart: fullRange.start,
+            teams: [],
+          }
+        : undefined;
+    fetches += older ? 2 : 1;
+    return { recent, older, sourceId };
+  });
   const results = await Promise.all(
-    [...plans].map(async ([sourceId, plan]): Promise<SourceResult> => {
-      const sourceConfig = config.sources.find((s) => s.id === sourceId)!;
-      const ctx: SourceContext = {
-        configDir: config.dir,
-        reportTime: latest,
-        logger: deps.logger,
-        now: deps.now,
-        sleep: deps.sleep,
-        random: deps.random,
-      };
-      try {
-        const source = (deps.createSource ?? createSource)(sourceConfig, ctx);
-        return fetchedOne(await source.fetch(plan, deps.signal ?? new AbortController().signal));
-      } catch (error) {
-        if (error instanceof UsageError || error instanceof ConfigError) throw error;
-        // A source that fails as a whole leaves its metrics unknown; the others still report.
-        const message = redact(
-          error instanceof SourceError ? error.message : `source "${sourceId}": ${(error as Error).message}`,
-          config.secrets,
-        );
-        const teams = 'teams' in sourceConfig ? Object.keys(sourceConfig.teams) : [];
-        return fetchedOne({
-          series: [],
-          events: [],
-          onCall: teams
-            .filter((team) => plan.teams?.includes(team))
-            .map((team) => ({ team, names: [], error: message })),
-          failures: plan.groups.flatMap((g) =>
-            g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
-          ),
-          health: {
-            id: sourceId,
-            type: sourceConfig.type,
-            status: 'failed',
-            requests: 0,
-            retries: 0,
-            errors: [message],
-          },
-        });
-      }
+    jobs.map(async ({ sourceId, recent, older }) => {
+      const [now, before] = await Promise.all([
+        fetchOne(sourceId, recent),
+        older ? fetchOne(sourceId, older) : Promise.resolve(undefined),
+      ]);
+      return { now, before };
     }),
   );
+  const health = results.map((r) => (r.before ? joinHealth(r.now.health, r.before.health) : r.now.health));
   // A series larger than anyone can read is refused for its metric alone, with the limit named.
   const maxPoints = config.report.maxPointsPerSeries ?? defaultMaxPointsPerSeries;
-  const oversized = results
-    .flatMap((r) => r.series)
-    .filter((s) => s.points.length > maxPoints)
-    .map((s) => ({
-      stackId: s.stackId,
-      metricId: s.metricId,
-      error: `${s.points.length} points in one series, more than report.maxPointsPerSeries (${maxPoints})`,
-    }));
+  const readable = (all: readonly Series[]) => {
+    const failures = all
+      .filter((s) => s.points.length > maxPoints)
+      .map((s) => ({
+        stackId: s.stackId,
+        metricId: s.metricId,
+        error: `${s.points.length} points in one series, more than report.maxPointsPerSeries (${maxPoints})`,
+      }));
+    return { series: all.filter((s) => s.points.length <= maxPoints), failures };
+  };
+  const recent = readable(results.flatMap((r) => r.now.series));
   const data: FetchedData = {
-    series: results.flatMap((r) => r.series).filter((s) => s.points.length <= maxPoints),
-    events: results.flatMap((r) => r.events),
-    failures: [...results.flatMap((r) => r.failures), ...oversized],
-    health: results.map((r) => r.health),
-    onCall: results.flatMap((r) => (r.onCall ?? []).map((o) => ({ ...o, source: r.health.id }))),
+    series: recent.series,
+    events: results.flatMap((r) => r.now.events),
+    failures: [...results.flatMap((r) => r.now.failures), ...recent.failures],
+    health,
+    onCall: results.flatMap((r) => (r.now.onCall ?? []).map((o) => ({ ...o, source: r.now.health.id }))),
+  };
+  // The history days read the older fetch joined to the recent one.
+  const older = readable(
+    joinSeries(
+      recent.series,
+      results.flatMap((r) => r.before?.series ?? []),
+    ),
+  );
+  const historyData: FetchedData = {
+    ...data,
+    series: older.series,
+    failures: [...data.failures, ...results.flatMap((r) => r.before?.failures ?? []), ...older.failures],
   };
   deps.onPhase?.('fetch', deps.now() - started);
   deps.onPhase?.(
     'parse',
-    results.reduce((ms, r) => ms + (r.parseMs ?? 0), 0),
+    results.reduce((ms, r) => ms + (r.now.parseMs ?? 0) + (r.before?.parseMs ?? 0), 0),
   );
   const requests = data.health.reduce((n, h) => n + h.requests, 0);
   deps.logger.info(
@@ -170,14 +241,24 @@ export async function generateReports(
   for (const h of data.health) for (const e of h.errors) deps.logger.warn(redact(e, config.secrets));
 
   const classifyStarted = deps.now();
-  const reports = windows.map((w, i) => {
-    const report = buildReport({ config, stacks, windows: w, data, generatedAt: options.generatedAt });
-    deps.logger.progress?.('classify', i + 1, windows.length);
+  const total = windows.length + earlierWindows.length;
+  let classified = 0;
+  const build = (w: ReportWindows, from: FetchedData) => {
+    const report = buildReport({ config, stacks, windows: w, data: from, generatedAt: options.generatedAt });
+    deps.logger.progress?.('classify', ++classified, total);
     return report;
-  });
+  };
+  const earlier = new Map(earlierWindows.map((w, i) => [earlierTimes[i]!, build(w, historyData)] as const));
+  let reports = windows.map((w) => build(w, data));
+  if (historyDays > 1) {
+    const all = new Map([...earlier, ...options.times.map((t, i) => [t, reports[i]!] as const)]);
+    reports = reports.map((r, i) =>
+      withHistory(r, earlierReportTimes(options.times[i]!, historyDays - 1, config.report), all),
+    );
+  }
   deps.onPhase?.('classify', deps.now() - classifyStarted);
   deps.logger.info(
-    `classify: ${stacks.length} stack${stacks.length === 1 ? '' : 's'} × ${reports.length} report time${reports.length === 1 ? '' : 's'} in ${((deps.now() - classifyStarted) / 1000).toFixed(1)} s`,
+    `classify: ${stacks.length} stack${stacks.length === 1 ? '' : 's'} × ${total} report time${total === 1 ? '' : 's'} in ${((deps.now() - classifyStarted) / 1000).toFixed(1)} s`,
   );
   // Every source asked for metrics failed: the reports hold only unknowns. A source asked only for
   // events or on-call (pagerduty) failing alone does not make the run a failure.
@@ -185,4 +266,34 @@ export async function generateReports(
   const judged = metricHealth.length > 0 ? metricHealth : data.health;
   const allSourcesFailed = judged.length > 0 && judged.every((h) => h.status === 'failed');
   return { reports, allSourcesFailed };
+}
+
+/** One source's health over its two fetches: requests, retries and errors add up. */
+function joinHealth(a: SourceHealth, b: SourceHealth): SourceHealth {
+  return {
+    ...a,
+    // Half the data is still data: one failed fetch of two makes the source partial, not failed.
+    status: a.status === b.status ? a.status : 'partial',
+    requests: a.requests + b.requests,
+    retries: a.retries + b.retries,
+    errors: [...a.errors, ...b.errors],
+  };
+}
+
+/** Each series with the older fetch's points in front; the coarser step of the two, so gaps are read fairly. */
+function joinSeries(recent: readonly Series[], older: readonly Series[]): Series[] {
+  const key = (s: Series) => `${s.stackId}\u0000${s.metricId}`;
+  const before = new Map(older.map((s) => [key(s), s]));
+  const out = recent.map((s): Series => {
+    const o = before.get(key(s));
+    if (!o) return s;
+    before.delete(key(s));
+    const stepMs = Math.max(s.stepMs ?? 0, o.stepMs ?? 0);
+    return {
+      ...s,
+      points: [...o.points.filter(([t]) => t < (s.points[0]?.[0] ?? Infinity)), ...s.points],
+      ...(stepMs > 0 ? { stepMs } : {}),
+    };
+  });
+  return [...out, ...before.values()];
 }

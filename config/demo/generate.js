@@ -1,23 +1,28 @@
 #!/usr/bin/env node
 /**
  * Generates the demo data under config/demo/: 7 stacks of a plausible web shop, 4 metrics each, at
- * 5-minute steps over 9 days, with a daily and weekly rhythm and noise. Seeded, so every run writes
- * the same files. The demo config reads them with `align: now`, so the last day is always "yesterday".
+ * 10-minute steps over 21 days (the 14-day calendar, each day with its 7 baseline days), with a daily
+ * and weekly rhythm and noise. Seeded, so every run writes the same files. The demo config reads them
+ * with `align: now`, so the last day is always "yesterday".
  *
- * What the last 24 hours show (the report at 09:00 Europe/Berlin):
- *   checkout       bad      p95 latency regressed from 14:30 on (a slow query after a deploy)
- *   payments       bad      a 75-minute error-rate episode in the afternoon; the daily mean barely moves
- *   search         good     error rate fell to a third after a fix deployed the evening before
- *   notifications  unknown  its consumer stopped reporting latency and errors at 11:20
- *   catalog, auth, inventory  normal (inventory has a 10-minute blip that must not alarm)
+ * What the last 24 hours show (the report at 09:00 Europe/Berlin), and the fortnight before:
+ *   checkout       bad, new           p95 latency regressed from 14:30 on, 10 minutes after the 14:20 deploy
+ *                                     checkout-api v2.41.0 (a slow cart pricing query)
+ *   payments       bad for 3 days     error rate above its 2% objective since the 14:45 deploy of payments
+ *                                     v5.0.9 two days ago
+ *   search         good               error rate fell to a third from 10:05, after a fix deployed at 09:53
+ *   notifications  unknown            its consumer stopped reporting latency and errors at 11:20
+ *   catalog        normal, recovered  a two-hour latency episode yesterday afternoon, none today
+ *   auth           normal, flapping   latency episodes 6, 4 and 2 days ago, each at another time of day
+ *   inventory      normal             a 10-minute blip that must not alarm
  *
  * Run: node config/demo/generate.js
  */
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const stepMs = 5 * 60 * 1000;
-const days = 9;
+const stepMs = 10 * 60 * 1000;
+const days = 21;
 // Canonical end: 09:00 in Berlin (CET) on a Thursday. `align: now` moves it to the report time.
 const end = Date.parse('2026-01-15T08:00:00Z');
 const start = end - days * 24 * 3600 * 1000;
@@ -47,6 +52,9 @@ function load(t) {
   return daily * (weekday === 0 || weekday === 6 ? 0.7 : 1);
 }
 const localTime = (hh, mm) => lastDayStart + ((hh - 9 + 24) % 24) * 3600000 + mm * 60000;
+const dayMs = 24 * 3600000;
+/** Inside [from, to) local time on the report day `daysAgo` days back (0: the last 24 hours). */
+const during = (t, daysAgo, from, to) => t >= from - daysAgo * dayMs && t < to - daysAgo * dayMs;
 
 const stacks = {
   checkout: { base: { latency: 0.28, errors: 0.4, rps: 220, cpu: 45 } },
@@ -78,8 +86,22 @@ for (const [id, { base }] of Object.entries(stacks)) {
     const cpu = Math.min(100, base.cpu * (0.6 + 0.6 * l) * (1 + 0.05 * gauss()));
 
     if (id === 'checkout' && t >= localTime(14, 30)) latency *= 1.55;
-    if (id === 'payments' && t >= localTime(15, 5) && t < localTime(16, 20)) errors *= 3.5;
-    if (id === 'search' && t >= lastDayStart - 2 * 3600000) errors *= 0.33;
+    // Since the 5.0.9 deploy two days ago, ledger batch writes time out: the error rate sits above its 2%
+    // objective (a level the baseline soon absorbs, but the objective does not).
+    if (id === 'payments' && t >= localTime(14, 55) - 2 * dayMs)
+      errors = 3 * (0.9 + 0.2 * l) * (1 + 0.15 * gauss());
+    if (id === 'search' && t >= localTime(10, 5)) errors *= 0.33;
+    if (id === 'catalog' && during(t, 1, localTime(13, 0), localTime(15, 0))) latency *= 2.2;
+    // Flapping: a latency episode every other day, each at another time of day (a cron job that moves).
+    if (
+      id === 'auth' &&
+      [
+        [6, 12],
+        [4, 16],
+        [2, 20],
+      ].some(([d, h]) => during(t, d, localTime(h, 0), localTime(h + 2, 0)))
+    )
+      latency *= 2.4;
     if (id === 'inventory' && t >= localTime(11, 40) && t < localTime(11, 50)) latency *= 3;
     const stopped = id === 'notifications' && t >= localTime(11, 20);
 
@@ -102,10 +124,21 @@ for (const [id, { base }] of Object.entries(stacks)) {
 const deploys = {
   checkout: [
     [localTime(14, 20), 'checkout-api v2.41.0: new cart pricing query'],
+    [localTime(11, 5), 'checkout-api v2.40.3'],
     [end - 3 * 86400000, 'checkout-api v2.40.2'],
+    [end - 5 * 86400000 + 3 * 3600000, 'checkout-api v2.40.1'],
+    [end - 8 * 86400000, 'checkout-api v2.40.0'],
+    [end - 12 * 86400000, 'checkout-api v2.39.2'],
   ],
-  search: [[lastDayStart - 2 * 3600000 - 600000, 'search-api v7.3.1: fix retry storm on index timeouts']],
-  payments: [[end - 2 * 86400000, 'payments v5.0.9']],
+  search: [
+    [localTime(9, 53), 'search-api v7.3.1: fix retry storm on index timeouts'],
+    [end - 6 * 86400000, 'search-api v7.3.0'],
+    [end - 11 * 86400000, 'search-api v7.2.4'],
+  ],
+  payments: [
+    [localTime(14, 45) - 2 * 86400000, 'payments v5.0.9: ledger batch writes'],
+    [end - 9 * 86400000, 'payments v5.0.8'],
+  ],
 };
 for (const [id, items] of Object.entries(deploys)) {
   const body = items
@@ -115,5 +148,5 @@ for (const [id, items] of Object.entries(deploys)) {
   writeFileSync(join(__dirname, id, 'deployments.csv'), `timestamp,title\n${body}\n`);
 }
 console.log(
-  `wrote ${Object.keys(stacks).length} stacks × 4 metrics, ${days} days at 5-minute steps, ending ${fmt(end)}`,
+  `wrote ${Object.keys(stacks).length} stacks × 4 metrics, ${days} days at 10-minute steps, ending ${fmt(end)}`,
 );

@@ -16,6 +16,7 @@ import { latestReportTime, parseReportTime, reportTimesBetween } from '../plan/w
 import { renderText } from '../render/text';
 import { MergeError, mergeReports, type Shard } from '../report/merge';
 import { cutText, flattenText, redactReport } from '../report/redact';
+import { historyDays } from '../report/story/history';
 import type { Report, Verdict } from '../report/types';
 import { checkWritableFolder, describeFsError, FileWriteError } from '../atomic-write';
 import { fileFormats, writeReportFiles, type FileFormat } from './files';
@@ -128,7 +129,13 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
   const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
     generateReports(
       config,
-      { times: [at], stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+      {
+        times: [at],
+        historyDays,
+        stackIds: options.stack,
+        teams: options.team ?? [],
+        generatedAt: cli.now(),
+      },
       { ...runDeps(cli, signal), onPhase: timings.add },
     ),
   );
@@ -289,7 +296,7 @@ export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Pr
   const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
     generateReports(
       config,
-      { times, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+      { times, historyDays, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
       runDeps(cli, signal),
     ),
   );

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { FileWriteError, writeFilesAtomically, type WriteOps } from '../atomic-write';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
+import { postmortemFiles } from '../render/postmortem';
 import { renderText } from '../render/text';
 import type { Report } from '../report/types';
 
@@ -25,14 +26,20 @@ export async function writeReportFiles(
   ops?: WriteOps,
 ): Promise<string[]> {
   const ordered = writeOrder.filter((f) => formats.includes(f));
-  const files = await Promise.all(
+  const rendered = await Promise.all(
     ordered.map(async (format) => ({
       path: join(outDir, `report.${format}`),
       data: await renderFile(report, format),
     })),
   );
+  // With the Markdown files come the post-mortem starters of the bad stacks, before report.json.
+  const postmortems = formats.includes('md')
+    ? postmortemFiles(report).map((f) => ({ path: join(outDir, f.path), data: f.text }))
+    : [];
+  const files = [...rendered.slice(0, -1), ...postmortems, ...rendered.slice(-1)];
   try {
     await mkdir(outDir, { recursive: true });
+    if (postmortems.length > 0) await mkdir(join(outDir, 'postmortem'), { recursive: true });
   } catch (error) {
     throw new FileWriteError(outDir, error);
   }

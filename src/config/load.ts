@@ -9,6 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { safeLabel, safeText, stripUrlCredentials } from '../report/redact';
+import { parseWindowLength } from '../plan/windows';
 import { configSchema, type RawConfig } from './schema';
 import type { MetricSpec, ResolvedConfig, StackSpec, Thresholds } from './types';
 
@@ -409,6 +410,7 @@ function resolveConfig(
       vars: stack.vars,
       metrics,
       links: Object.fromEntries(Object.entries(stack.links).map(([k, url]) => [k, stripUrlCredentials(url)])),
+      deployLinkMs: durationMs(stack.deployLink ?? raw.report.deployLink),
       events,
     };
   });
@@ -425,6 +427,12 @@ function resolveConfig(
     stacks,
     delivery: raw.delivery,
   };
+}
+
+/** "2h" → milliseconds; the schema has already checked the form. */
+function durationMs(text: string): number {
+  const { days, minutes } = parseWindowLength(text);
+  return (days * 1440 + minutes) * 60_000;
 }
 
 function fillTemplate(

@@ -86,6 +86,8 @@ export const stackSchema = z
     vars: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
     metrics: z.array(z.union([z.string().min(1), inlineMetric])).min(1),
     links: z.record(z.string(), httpUrl).default({}),
+    /** Overrides report.deployLink for this stack. */
+    deployLink: duration.optional(),
     events: z
       .object({
         deployments: eventQuery.optional(),
@@ -271,6 +273,8 @@ export const configSchema = z
         thresholds: thresholdsSchema.default({}),
         /** Most points one series may bring; more is refused for that metric (it becomes unknown). */
         maxPointsPerSeries: z.number().int().min(100).max(10_000_000).default(200_000),
+        /** A deployment or alert at most this long before a metric's onset is linked to it in the reason. */
+        deployLink: duration.default('2h'),
       })
       .strict(),
     sources: z.array(sourceSchema).min(1),

@@ -53,6 +53,8 @@ export interface StackSpec {
   vars: Record<string, string>;
   metrics: MetricSpec[];
   links: Record<string, string>;
+  /** How long before a metric's onset a deployment or alert is linked to it (report.deployLink or the stack's own). */
+  deployLinkMs: number;
   events: { deployments?: EventQuerySpec; alerts?: EventQuerySpec; incidents?: EventQuerySpec };
 }
 
@@ -67,6 +69,8 @@ export interface ReportSettings {
   thresholds: Thresholds;
   /** Most points one series may bring (report.maxPointsPerSeries). */
   maxPointsPerSeries?: number;
+  /** Duration as written, e.g. "2h" (the default); each stack has it resolved as `deployLinkMs`. */
+  deployLink?: string;
 }
 
 export interface ResolvedConfig {

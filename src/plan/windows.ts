@@ -124,3 +124,11 @@ export function reportWindows(t: number, settings: ReportSettings): ReportWindow
   }
   return { current, baselines };
 }
+
+/** The `count` report times before `t`, one a day at the same wall-clock time, oldest first. */
+export function earlierReportTimes(t: number, count: number, settings: ReportSettings): number[] {
+  const end = new TZDate(t, settings.timezone);
+  const times: number[] = [];
+  for (let k = count; k >= 1; k--) times.push(+subDays(end, k));
+  return times;
+}

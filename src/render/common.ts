@@ -2,6 +2,7 @@
 import { formatDay, formatEventTime, formatValue, formatChange } from '../report/format';
 import type { EventItem, MetricReport, OnCallReport, Report, StackReport, Verdict } from '../report/types';
 import { verdictOrder } from '../report/types';
+import { streakCounts } from '../report/story/wording';
 
 /** Bad first (needs talking about), then unknown, good, normal; by name within a state. */
 export function orderedStacks(report: Report): StackReport[] {
@@ -11,9 +12,15 @@ export function orderedStacks(report: Report): StackReport[] {
   );
 }
 
-/** "1 bad · 1 good · 5 normal" (unknown only when there is some). */
-export function countsLine(summary: Record<Verdict, number>): string {
-  const parts = [`${summary.bad} bad`, `${summary.good} good`, `${summary.normal} normal`];
+/**
+ * "1 bad · 1 good · 5 normal" (unknown only when there is some); with the stacks' streaks,
+ * "2 bad (1 new, 1 third day) · 1 recovered · 1 good · 4 normal".
+ */
+export function countsLine(summary: Record<Verdict, number>, stacks: readonly StackReport[] = []): string {
+  const streaks = streakCounts(stacks);
+  const parts = [`${summary.bad} bad${streaks.bad ? ` (${streaks.bad})` : ''}`];
+  if (streaks.recovered) parts.push(streaks.recovered);
+  parts.push(`${summary.good} good`, `${summary.normal} normal`);
   if (summary.unknown > 0) parts.push(`${summary.unknown} unknown`);
   return parts.join(' · ');
 }
@@ -25,7 +32,7 @@ export function reportDay(report: Report): string {
 
 /** `[scrum-ops] Payments — daily health 2026-11-26 — 1 bad · 1 good · 5 normal` */
 export function subjectLine(report: Report): string {
-  return `[scrum-ops] ${report.title} ${reportDay(report)} — ${countsLine(report.summary)}`;
+  return `[scrum-ops] ${report.title} ${reportDay(report)} — ${countsLine(report.summary, report.stacks)}`;
 }
 
 export function metricCells(m: MetricReport): { current: string; usual: string; change: string } {

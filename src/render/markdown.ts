@@ -1,5 +1,6 @@
 /** The Markdown report: `report.md` and the GitHub job summary. Everything from outside is escaped. Pure. */
 import { formatEventTime, formatWindow } from '../report/format';
+import { streakWords } from '../report/story/wording';
 import type { Report, StackReport } from '../report/types';
 import {
   baselinePhrase,
@@ -32,10 +33,14 @@ function link(label: string, url: string): string {
 
 function stackSection(stack: StackReport, timezone: string): string[] {
   const team = stack.team ? ` · ${escapeMarkdown(stack.team)}` : '';
-  const lines = [
-    `### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${verdictLabel[stack.verdict].toLowerCase()}`,
-    '',
-  ];
+  // "bad, new today"; a run of bad days says it alone ("bad for 3 days", not "bad, bad for 3 days").
+  const word = verdictLabel[stack.verdict].toLowerCase();
+  const state = !stack.streak
+    ? word
+    : stack.streak.kind === 'bad'
+      ? streakWords(stack.streak)
+      : `${word}, ${streakWords(stack.streak)}`;
+  const lines = [`### ${verdictEmoji[stack.verdict]} ${escapeMarkdown(stack.name)}${team} — ${state}`, ''];
   for (const reason of stack.reasons) lines.push(`- ${escapeMarkdown(reason)}`);
   lines.push('', '| metric | now | usual | change | verdict |', '|---|---:|---:|---:|---|');
   for (const m of stack.metrics) {
@@ -51,8 +56,9 @@ function stackSection(stack: StackReport, timezone: string): string[] {
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);
       const state = incidentState(item, timezone);
+      const linked = item.linkedTo?.length ? ` ← before ${escapeMarkdown(item.linkedTo.join(', '))}` : '';
       events.push(
-        `  - ${formatEventTime(Date.parse(item.at), timezone)} ${title}${state ? ` (${state})` : ''}`,
+        `  - ${formatEventTime(Date.parse(item.at), timezone)} ${title}${state ? ` (${state})` : ''}${linked}`,
       );
     }
   }
@@ -71,7 +77,7 @@ export function renderMarkdown(report: Report): string {
   const lines = [
     `## ${escapeMarkdown(report.title)} — ${reportDay(report)}`,
     '',
-    `**${countsLine(report.summary)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} ${baselinePhrase(report)}`,
+    `**${countsLine(report.summary, report.stacks)}** · window ${formatWindow(Date.parse(start), Date.parse(end), timezone)} ${baselinePhrase(report)}`,
     '',
   ];
   if (report.onCall?.length) {
@@ -83,8 +89,9 @@ export function renderMarkdown(report: Report): string {
   if (normal.length > 0) {
     lines.push('### ⚪ Normal', '');
     for (const s of normal) {
+      const streak = s.streak ? ` — ${streakWords(s.streak)}` : '';
       const note = hasNotes(s) ? ` — ${escapeMarkdown(s.reasons.join('; '))}` : '';
-      lines.push(`- ${escapeMarkdown(s.name)}${note}`);
+      lines.push(`- ${escapeMarkdown(s.name)}${streak}${note}`);
     }
     lines.push('');
   }

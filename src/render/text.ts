@@ -1,6 +1,7 @@
 /** The plain-text report: the email's text part, `report.txt`, and the CLI's one-screen summary. Pure. */
 import { formatEventTime, formatWindow } from '../report/format';
-import type { Report, StackReport } from '../report/types';
+import { streakWords } from '../report/story/wording';
+import type { EventItem, Report, StackReport } from '../report/types';
 import {
   baselinePhrase,
   countsLine,
@@ -26,13 +27,18 @@ function eventsLine(stack: StackReport): string | undefined {
   return parts.length > 0 ? `in the window: ${parts.join(', ')}` : undefined;
 }
 
+/** " ← before p95 latency" for an event linked to a metric's onset. */
+function linkedNote(item: EventItem): string {
+  return item.linkedTo?.length ? ` ← before ${item.linkedTo.join(', ')}` : '';
+}
+
 /** `detail: false` gives the short form for a terminal: headline, then one line per stack. */
 export function renderText(report: Report, options: { detail?: boolean } = {}): string {
   const detail = options.detail ?? true;
   const { start, end, timezone } = report.window;
   const lines = [
     `${report.title} — ${reportDay(report)}`,
-    `${countsLine(report.summary)}`,
+    countsLine(report.summary, report.stacks),
     `Window ${formatWindow(Date.parse(start), Date.parse(end), timezone)}, ${baselinePhrase(report)}`,
     ...(report.onCall ?? []).map((o) => `On call, ${o.team}: ${onCallText(o)}`),
     '',
@@ -42,7 +48,8 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
   for (const stack of stacks) {
     if (normal.includes(stack)) continue;
     const team = stack.team ? ` (${stack.team})` : '';
-    lines.push(`${verdictLabel[stack.verdict]}  ${stack.name}${team}`);
+    const streak = stack.streak ? ` — ${streakWords(stack.streak)}` : '';
+    lines.push(`${verdictLabel[stack.verdict]}  ${stack.name}${team}${streak}`);
     for (const reason of stack.reasons) lines.push(`  - ${reason}`);
     if (detail) {
       const events = eventsLine(stack);
@@ -54,7 +61,7 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
       ].slice(0, 3)) {
         const state = incidentState(item, report.window.timezone);
         lines.push(
-          `    ${formatEventTime(Date.parse(item.at), report.window.timezone)} ${item.title}${state ? ` (${state})` : ''}`,
+          `    ${formatEventTime(Date.parse(item.at), report.window.timezone)} ${item.title}${state ? ` (${state})` : ''}${linkedNote(item)}`,
         );
       }
       for (const [name, url] of Object.entries(stack.links)) lines.push(`  ${name}: ${url}`);
@@ -62,7 +69,8 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
     lines.push('');
   }
   if (normal.length > 0) {
-    lines.push(`NORMAL  ${normal.map((s) => s.name).join(', ')}`, '');
+    const named = normal.map((s) => (s.streak ? `${s.name} (${streakWords(s.streak)})` : s.name));
+    lines.push(`NORMAL  ${named.join(', ')}`, '');
   }
   if (detail) {
     lines.push('Data: ' + report.sources.map(sourceLine).join('; '));

@@ -15,6 +15,7 @@ import {
   type SourceHealth,
 } from '../sources/types';
 import { cutText, flattenText, stripUrlCredentials } from './redact';
+import { linkedFirst, withOnsetAndLinks } from './story/links';
 import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
 import { metricReason, stackReasons } from './wording';
 
@@ -75,8 +76,16 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
   const series = new Map(data.series.map((s) => [key(s.stackId, s.metricId), s]));
   const failures = new Map(data.failures.map((f) => [key(f.stackId, f.metricId), f.error]));
   const { timezone } = config.report;
+  const eventsByStack = new Map<string, SourceEvent[]>();
+  for (const e of data.events) {
+    const list = eventsByStack.get(e.stackId);
+    if (list) list.push(e);
+    else eventsByStack.set(e.stackId, [e]);
+  }
 
   const stackReports = stacks.map((stack): StackReport => {
+    // The stack's deployments and alerts known at the report time, for linking them to onsets.
+    const stackEvents = (eventsByStack.get(stack.id) ?? []).filter((e) => e.at < windows.current.end);
     const metrics = stack.metrics.map((spec) => {
       const s = series.get(key(stack.id, spec.id));
       const failure =
@@ -91,7 +100,8 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
         ...(failure ? { failure } : {}),
       });
       const metric = metricReport(spec, judgment, timezone, windows.current.end);
-      return invalid === 0 ? metric : withInvalidNote(metric, invalid, spec);
+      const noted = invalid === 0 ? metric : withInvalidNote(metric, invalid, spec);
+      return withOnsetAndLinks(noted, stackEvents, stack.deployLinkMs, timezone);
     });
     const verdict = stackVerdict(metrics);
     return {
@@ -102,7 +112,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       reasons: stackReasons(verdict, metrics),
       metrics: drawsCharts(verdict) ? metrics : metrics.map(withoutChart),
       links: stack.links,
-      events: summariseEvents(stack, data.events, windows),
+      events: linkedFirst(summariseEvents(stack, data.events, windows), metrics, maxEventItems),
     };
   });
 

@@ -49,11 +49,47 @@ export interface MetricReport {
   rule: Rule;
   episodes: Episode[];
   /** When the change began (bad or good verdicts): the first episode's start, else an estimate. */
-  onset?: { at: string; estimated: boolean };
+  onset?: Onset;
   /** One line a person reads at a glance. */
   reason: string;
   /** The day's picture, on the metrics of bad and good stacks (the ones renderers draw). */
   chart?: ChartData;
+  /** Deployments and alerts of the stack at most `deployLink` before the onset, nearest first. */
+  linkedEvents?: LinkedEvent[];
+}
+
+export interface Onset {
+  at: string;
+  /** True when no episode marks the start and it was estimated from the day's shape ("since about 14:30"). */
+  estimated: boolean;
+}
+
+export interface LinkedEvent {
+  kind: 'deployment' | 'alert';
+  title: string;
+  at: string;
+  /** Whole minutes from the event to the metric's onset (≥ 0). */
+  minutesBefore: number;
+  url?: string;
+}
+
+/** One report time of a stack's fortnight and the verdict the same rules gave then. */
+export interface HistoryDay {
+  at: string;
+  verdict: Verdict;
+}
+
+/**
+ * How today's verdict sits in the fortnight. `new`: bad today, not yesterday; `bad`: bad today and the
+ * day(s) before (`days` in a row); `recovered`: bad yesterday, not today; `flapping`: bad on at least 3
+ * of the last 7 days, not in a row.
+ */
+export interface Streak {
+  kind: 'new' | 'bad' | 'recovered' | 'flapping';
+  /** new, bad: bad days in a row ending today; flapping: bad days among the last 7; recovered: 0. */
+  days: number;
+  /** The day before the run has no verdict (no data then): the run may be longer than `days`. */
+  unknownBefore?: boolean;
 }
 
 export interface EventItem {
@@ -64,6 +100,8 @@ export interface EventItem {
   urgency?: 'high' | 'low';
   /** Incidents: when it was resolved; absent while it is open. */
   resolvedAt?: string;
+  /** Labels of the metrics whose onset this event preceded within deployLink; such events are listed first. */
+  linkedTo?: string[];
 }
 
 export interface EventSummary {
@@ -71,7 +109,10 @@ export interface EventSummary {
   window: number;
   /** Events over the last 14 days up to the report time. */
   last14d: number;
-  /** Events inside the window, newest first (at most a handful). */
+  /**
+   * Events inside the window, newest first (at most a handful), after the events linked to an onset
+   * (which may lie in the hours before the window).
+   */
   items: EventItem[];
 }
 
@@ -84,6 +125,10 @@ export interface StackReport {
   metrics: MetricReport[];
   links: Record<string, string>;
   events: { deployments?: EventSummary; alerts?: EventSummary; incidents?: EventSummary };
+  /** The last 14 report times, oldest first, today last: what `report --at` said (says) on each. */
+  history?: HistoryDay[];
+  /** Absent when there is nothing to say (not bad today, yesterday or often). */
+  streak?: Streak;
 }
 
 /** Who is on call for a team at the report time (names only), or why that is not known. */

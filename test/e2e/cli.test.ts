@@ -177,7 +177,7 @@ describe('exit 0: the demo report', () => {
       '## Web shop — daily health — 2026-11-26',
     );
     expect(readFileSync(join(demoDir, 'out/report.txt'), 'utf8')).toContain(
-      '2 bad · 1 good · 3 normal · 1 unknown',
+      '2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown',
     );
     if (withHtml) expect(readFileSync(join(demoDir, 'out/report.html'), 'utf8')).toMatch(/^<!doctype html>/i);
   });
@@ -249,9 +249,11 @@ describe('exit 0: the demo report', () => {
       /^p95 latency \d+ ms vs usual \d+ ms \(\+\d+%, [\d.]+× the usual spread\)/,
     );
     expect(byVerdict('bad')[1]!.reasons[0]).toMatch(
-      /^error rate 15:05–16:20 at [\d.]+%, [\d.]+× usual [\d.]+%$/,
+      /^error rate [\d.]+% vs usual [\d.]+% \(\+\d+%, [\d.]+× the usual spread\), objective ≤ 2% breached since (about )?\d\d:\d\d$/,
     );
-    expect(byVerdict('good')[0]!.reasons[0]).toMatch(/— better$/);
+    expect(byVerdict('good')[0]!.reasons[0]).toMatch(
+      /— better since about 10:\d\d, \d+ min after deploy search-api v7\.3\.1: fix retry storm on index timeouts \(09:53\)$/,
+    );
     expect(byVerdict('unknown')[0]!.reasons).toEqual([
       'p95 latency: no data since 11:20 (10% of expected points)',
       'error rate: no data since 11:20 (10% of expected points)',
@@ -259,14 +261,62 @@ describe('exit 0: the demo report', () => {
     expect(byVerdict('normal')[0]!.reasons).toEqual(['all 4 metrics within their usual range']);
   });
 
-  it('counts deployments in the window and over 14 days', () => {
+  it('counts deployments in the window and over 14 days, the one linked to a regression first', () => {
     const checkout = json.stacks.find((s) => s.id === 'checkout')!;
 
     expect(checkout.events.deployments).toEqual({
-      window: 1,
-      last14d: 2,
-      items: [{ at: '2026-11-25T13:20:00.000Z', title: 'checkout-api v2.41.0: new cart pricing query' }],
+      window: 2,
+      last14d: 6,
+      items: [
+        {
+          at: '2026-11-25T13:20:00.000Z',
+          title: 'checkout-api v2.41.0: new cart pricing query',
+          linkedTo: ['p95 latency'],
+        },
+        { at: '2026-11-25T10:05:00.000Z', title: 'checkout-api v2.40.3' },
+      ],
     });
+  });
+
+  it("links Checkout's latency regression to the 14:20 deploy that preceded its onset", () => {
+    const latency = json.stacks
+      .find((s) => s.id === 'checkout')!
+      .metrics.find((m) => m.id === 'latency_p95')!;
+
+    expect(latency.onset).toEqual({ at: '2026-11-25T13:30:00.000Z', estimated: false });
+    expect(latency.linkedEvents).toEqual([
+      {
+        kind: 'deployment',
+        title: 'checkout-api v2.41.0: new cart pricing query',
+        at: '2026-11-25T13:20:00.000Z',
+        minutesBefore: 10,
+      },
+    ]);
+    expect(latency.reason).toMatch(
+      /since 14:30 — 10 min after deploy checkout-api v2\.41\.0: new cart pricing query \(14:20\)$/,
+    );
+  });
+
+  it('carries a 14-day history per stack and the streak it makes', () => {
+    const byId = (id: string) => json.stacks.find((s) => s.id === id)!;
+    const letters = (id: string) =>
+      byId(id)
+        .history!.map((d) => d.verdict[0])
+        .join('');
+
+    expect(byId('checkout').history!.map((d) => d.at)).toEqual(
+      Array.from({ length: 14 }, (_, i) =>
+        new Date(Date.parse('2026-11-13T08:00:00.000Z') + i * 86_400_000).toISOString(),
+      ),
+    );
+    expect(letters('checkout')).toBe('nnnnnnnnnnnnnb');
+    expect(byId('checkout').streak).toEqual({ kind: 'new', days: 1 });
+    expect(letters('payments')).toBe('nnnnnnnnnnnbbb');
+    expect(byId('payments').streak).toEqual({ kind: 'bad', days: 3 });
+    expect(letters('catalog')).toBe('nnnnnnnnnnnnbn');
+    expect(byId('catalog').streak).toEqual({ kind: 'recovered', days: 0 });
+    expect(byId('auth').streak).toEqual({ kind: 'flapping', days: 3 });
+    expect(byId('inventory').streak).toBeUndefined();
   });
 
   it('writes only UTC ISO times ending in Z', () => {
@@ -281,7 +331,9 @@ describe('exit 0: the demo report', () => {
   });
 
   it('prints the short text report on stdout and progress on stderr', () => {
-    expect(result.stdout).toContain('2 bad · 1 good · 3 normal · 1 unknown');
+    expect(result.stdout).toContain(
+      '2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown',
+    );
     expect(result.stdout).toContain('BAD  Checkout (payments)');
     expect(result.stdout).not.toContain('Data:');
     expect(result.stderr).toMatch(/^plan: 7 stacks, report time 2026-11-26T08:00:00\.000Z$/m);
@@ -593,7 +645,9 @@ describe('backtest', () => {
   it('classifies each run as if the report had run then', () => {
     expect(runs.map((r) => r.stacks[0]!.verdict)).toEqual(['normal', 'normal', 'bad', 'normal']);
     expect(runs[2]!.stacks[0]!.metrics[0]).toMatchObject({ rule: 'episode' });
-    expect(runs[2]!.stacks[0]!.reasons[0]).toMatch(/^CPU 12:00–13:00 at [\d.]+%, 3\.\d× usual [\d.]+%$/);
+    expect(runs[2]!.stacks[0]!.reasons[0]).toMatch(
+      /^CPU 12:00–13:00 at [\d.]+%, 3\.\d× usual [\d.]+% — 1 h after deploy web v1\.1 \(11:00\)$/,
+    );
   });
 
   it('prints a table with one row per run', async () => {

@@ -254,9 +254,9 @@ describe('--send with every channel up', () => {
       [recipients.platform],
     ]);
     expect(messages.map((m) => m.parsed.subject)).toEqual([
-      `${title} — 2 bad · 1 good · 3 normal · 1 unknown`,
-      `${title} — 2 bad · 0 good · 0 normal`,
-      `${title} — 0 bad · 1 good · 1 normal`,
+      `${title} — 2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown`,
+      `${title} — 2 bad (1 new, 1 third day) · 0 good · 0 normal`,
+      `${title} — 0 bad · 1 recovered · 1 good · 1 normal`,
       `${title} — 0 bad · 0 good · 2 normal · 1 unknown`,
     ]);
     const images = messages.map(({ parsed }) => {
@@ -336,7 +336,9 @@ describe('Slack answers 400 (a permanent failure)', () => {
   it('still writes the files and delivers the email and the job summary', () => {
     expectReportFilesWritten(world);
     expect(world.smtp!.messages).toHaveLength(4);
-    expect(world.smtp!.messages[0]!.parsed.subject).toBe(`${title} — 2 bad · 1 good · 3 normal · 1 unknown`);
+    expect(world.smtp!.messages[0]!.parsed.subject).toBe(
+      `${title} — 2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown`,
+    );
     expect(readFileSync(world.summaryPath, 'utf8')).toContain('## Web shop — daily health — 2026-11-26');
   });
 
@@ -426,7 +428,9 @@ describe('--dry-run', () => {
     const all: ParsedMail = await simpleParser(readFileSync(join(world.out, 'email-all.eml')), {
       keepCidLinks: true,
     });
-    expect(all.subject).toBe(`${title} — 2 bad · 1 good · 3 normal · 1 unknown`);
+    expect(all.subject).toBe(
+      `${title} — 2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown`,
+    );
     expect(all.to && !Array.isArray(all.to) ? all.to.text : '').toBe(recipients.all);
     expect(cidLinks(typeof all.html === 'string' ? all.html : '').length).toBeGreaterThan(0);
   });

@@ -169,7 +169,9 @@ describe('merge of one shard per team', () => {
     expect(all.summary).toEqual({ bad: 2, good: 1, normal: 3, unknown: 1 });
     expect(all.window).toEqual(one.window);
     expect(all.sources).toEqual(one.sources);
-    expect(merged.stdout).toContain('2 bad · 1 good · 3 normal · 1 unknown');
+    expect(merged.stdout).toContain(
+      '2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown',
+    );
   });
 
   it('delivers once: one email to `to` and one per team, one Slack post, one job summary', async () => {
@@ -189,12 +191,14 @@ describe('merge of one shard per team', () => {
       'platform@shop.example',
     ]);
     const whole = smtp.messages.find((m) => m.to.includes('eng-leads@shop.example'))!;
-    expect(whole.parsed.subject).toContain('2 bad · 1 good · 3 normal · 1 unknown');
+    expect(whole.parsed.subject).toContain(
+      '2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown',
+    );
     expect(slackPosts).toHaveLength(1);
     expect(slackPosts[0]).toContain('Checkout');
     const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
     expect(summary.match(/^## Web shop/gm)).toHaveLength(1);
-    expect(summary).toContain('**2 bad · 1 good · 3 normal · 1 unknown**');
+    expect(summary).toContain('**2 bad (1 new, 1 third day) · 1 recovered · 1 good · 3 normal · 1 unknown**');
     for (const f of ['report.html', 'report.md', 'report.json', 'report.txt'])
       expect(readFileSync(join(dir, 'merged', f), 'utf8').length).toBeGreaterThan(100);
   });

@@ -105,7 +105,7 @@ describe('renderText', () => {
   it('shows events, links and the sources in detail, and leaves them out in the short form', () => {
     const short = renderText(demo, { detail: false });
 
-    expect(text).toContain('  in the window: 1 deployment (14 d: 2)');
+    expect(text).toContain('  in the window: 2 deployments (14 d: 6)');
     expect(text).toContain('  dashboard: https://grafana.example.com/d/checkout');
     expect(text).toContain('Data: demo (file): ok, 28 requests');
     expect(short).not.toContain('dashboard:');

@@ -12,6 +12,7 @@
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
 import { eventCount, hasNotes, onCallText } from '../../render/common';
+import { streakCounts, streakWords } from '../../report/story/wording';
 
 /** Slack's Block Kit limits for a message (docs.slack.dev: blocks, text object, header block). */
 export const slackLimits = { blocks: 50, text: 3000, header: 150, contextElements: 10 } as const;
@@ -119,7 +120,8 @@ function badStackText(stack: StackReport): string {
   const shown = stack.reasons.slice(0, reasonsPerBadStack).map((r) => `• ${esc(r, valueMax.reason)}`);
   const more = stack.reasons.length - shown.length;
   if (more > 0) shown.push(`• _… and ${more} more_`);
-  return [`${icons.bad} ${stackTitle(stack)}`, ...shown].join('\n') + eventsLine(stack);
+  const streak = stack.streak ? ` — _${streakWords(stack.streak)}_` : '';
+  return [`${icons.bad} ${stackTitle(stack)}${streak}`, ...shown].join('\n') + eventsLine(stack);
 }
 
 function oneLine(stack: StackReport): string {
@@ -161,7 +163,8 @@ function compactList(verdict: Verdict, label: string, stacks: StackReport[]): st
   for (const stack of stacks) {
     // A normal stack with a note (an unknown or light bad metric) keeps its first reason beside its name.
     const note = hasNotes(stack) && stack.reasons[0] ? ` (${esc(stack.reasons[0], valueMax.reason)})` : '';
-    const name = esc(stack.name, valueMax.name) + note;
+    const streak = stack.streak ? ` _${streakWords(stack.streak)}_` : '';
+    const name = esc(stack.name, valueMax.name) + streak + note;
     if (length + name.length + 2 > slackLimits.text - 40) break;
     names.push(name);
     length += name.length + 2;
@@ -172,8 +175,10 @@ function compactList(verdict: Verdict, label: string, stacks: StackReport[]): st
 
 function countsLine(report: Report): string {
   const s = report.summary;
+  const streaks = streakCounts(report.stacks);
   return [
-    `${icons.bad} *${s.bad} bad*`,
+    `${icons.bad} *${s.bad} bad*${streaks.bad ? ` (${streaks.bad})` : ''}`,
+    ...(streaks.recovered ? [streaks.recovered] : []),
     `${icons.good} *${s.good} good*`,
     `${icons.normal} ${s.normal} normal`,
     `${icons.unknown} ${s.unknown} unknown`,

@@ -18,6 +18,8 @@ import {
 } from '../../report/format';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
 import { countsLine, hasNotes, incidentState, onCallText, orderedStacks } from '../common';
+import { streakTag, streakWords } from '../../report/story/wording';
+import { calendarTable } from './calendar';
 import { escapeHtml, linkOrText, safeHref } from './escape';
 import { renderTemplate } from './template';
 
@@ -43,6 +45,8 @@ export interface DocumentOptions {
   detailLimit: number;
   /** The picture for a metric of a stack shown in full, or null for none. */
   chart: (stack: StackReport, metric: MetricReport) => ChartPicture | null;
+  /** Most stacks in the 14-day calendar (the email keeps it small; report.html shows every one). */
+  calendarLimit?: number;
 }
 
 /** Bad stacks then good ones (in the order every renderer uses): the stacks that get details. */
@@ -79,6 +83,7 @@ const titleLink = 'color:#111827;text-decoration:none';
 
 function metaLine(stack: StackReport): string {
   const parts = [pill(stack.verdict, verdictStyle[stack.verdict].word.toUpperCase())];
+  if (stack.streak) parts[0] += ` <b>${escapeHtml(streakWords(stack.streak))}</b>`;
   if (stack.team) parts.push(`team ${escapeHtml(stack.team)}`);
   const links = stackLinks(stack);
   if (links) parts.push(links);
@@ -154,7 +159,10 @@ function eventLines(title: string, summary: EventSummary | undefined, timezone: 
       : `${summary.window} in the window (${summary.last14d} in 14 days)`;
   const items = summary.items.map((item) => {
     const state = incidentState(item, timezone);
-    return `<br /><span style="color:#6b7280;white-space:nowrap">${escapeHtml(formatEventTime(Date.parse(item.at), timezone))}</span> ${linkOrText(item.title, item.url)}${state ? ` <span style="color:#6b7280">(${escapeHtml(state)})</span>` : ''}`;
+    const linked = item.linkedTo?.length
+      ? ` <span style="color:${verdictStyle.bad.fg};font-size:12px">← before ${escapeHtml(item.linkedTo.join(', '))}</span>`
+      : '';
+    return `<br /><span style="color:#6b7280;white-space:nowrap">${escapeHtml(formatEventTime(Date.parse(item.at), timezone))}</span> ${linkOrText(item.title, item.url)}${state ? ` <span style="color:#6b7280">(${escapeHtml(state)})</span>` : ''}${linked}`;
   });
   return `<div style="margin-top:4px"><b>${escapeHtml(title)}</b>: ${counts}${items.join('')}</div>`;
 }
@@ -230,7 +238,9 @@ function normalList(stacks: StackReport[]): string {
     // Short names never break across lines; long ones may, so a phone never scrolls sideways.
     const names = members
       .map((s) => {
-        const link = stackName(s, 'text-decoration:none');
+        const link =
+          stackName(s, 'text-decoration:none') +
+          (s.streak ? ` <span style="color:#6b7280">(${escapeHtml(streakTag(s.streak))})</span>` : '');
         return (s.name || s.id).length <= 32 ? `<span style="white-space:nowrap">${link}</span>` : link;
       })
       .join(' · ');
@@ -278,7 +288,7 @@ function previewText(report: Report): string {
     .filter((s) => s.verdict === 'bad')
     .map((s) => s.name || s.id);
   const names = bad.length ? `: ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? '…' : ''}` : '';
-  const line = countsLine(report.summary).replace(/^(\d+ bad)/, `$1${names}`);
+  const line = countsLine(report.summary, report.stacks).replace(/^(\d+ bad)/, `$1${names}`);
   return line.length > 140 ? `${line.slice(0, 139)}…` : line;
 }
 
@@ -320,6 +330,12 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
         sections.push(list(note + short.map(compactStack).join('')));
       }
     }
+  }
+
+  const calendar = calendarTable(report, tz, options.calendarLimit);
+  if (calendar) {
+    sections.push(heading('normal', 'Last 14 days'));
+    sections.push(list(calendar));
   }
 
   const counts = [

@@ -46,6 +46,8 @@ export interface RenderedHtml {
 }
 
 export const defaultSizeBudget = 100_000;
+/** Calendar rows in an email; report.html shows every stack. */
+const emailCalendarRows = 15;
 
 /**
  * Bytes the HTML takes once quoted-printable encoded for email (RFC 2045: `=XX` for '=' and every
@@ -194,6 +196,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
     const mjml = buildDocument(report, {
       detailLimit,
       chart: charts.picture,
+      calendarLimit: options.images === 'cid' ? emailCalendarRows : Infinity,
       ...(options.audience ? { audience: options.audience } : {}),
     });
     return compileMjml(mjml, options.validationLevel);

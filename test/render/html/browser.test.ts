@@ -88,10 +88,18 @@ async function inspect(
   html: string,
   viewport: (typeof viewports)[number],
   file: string,
+  /** Also a close-up of the 14-day calendar's section, when the document has one. */
+  calendarFile?: string,
 ): Promise<PageFindings> {
   const { page, findings } = await open(html, viewport);
   try {
     await page.screenshot({ path: path.join(screenshots, file), fullPage: true });
+    if (calendarFile) {
+      await page
+        .locator('table.cal')
+        .locator('xpath=../..')
+        .screenshot({ path: path.join(screenshots, calendarFile) });
+    }
   } finally {
     await page.close();
   }
@@ -181,7 +189,7 @@ describe('the demo email (what `npm start` would send) in Chromium', () => {
     const config = loadConfig(path.resolve(__dirname, '../../../config/demo.yaml'), {});
     const { reports } = await generateReports(
       config,
-      { times: [at], generatedAt: at },
+      { times: [at], historyDays: 14, generatedAt: at },
       { logger: silentLogger, now: () => at, sleep: () => Promise.resolve(), random: () => 0 },
     );
     const { html, images } = await renderHtml(reports[0]!, { images: 'cid' });
@@ -192,7 +200,15 @@ describe('the demo email (what `npm start` would send) in Chromium', () => {
       return content ? `src="data:image/png;base64,${content.toString('base64')}"` : 'src="missing:"';
     });
     for (const viewport of viewports) {
-      seen.set(viewport.name, await inspect(resolved, viewport, `demo-email-${viewport.name}.png`));
+      seen.set(
+        viewport.name,
+        await inspect(
+          resolved,
+          viewport,
+          `demo-email-${viewport.name}.png`,
+          `demo-calendar-${viewport.name}.png`,
+        ),
+      );
     }
   });
 
@@ -205,6 +221,19 @@ describe('the demo email (what `npm start` would send) in Chromium', () => {
     expect(findings.images.filter((i) => i.naturalWidth === 0)).toEqual([]);
     expect(findings.text.indexOf('Checkout')).toBeLessThan(findings.text.indexOf('Search'));
   });
+
+  it.each(viewports)(
+    'shows the 14-day calendar on a $name screen: a row per eventful stack, today last',
+    (viewport) => {
+      const findings = seen.get(viewport.name)!;
+      const calendar = findings.text.slice(findings.text.indexOf('Last 14 days'));
+
+      expect(calendar).toMatch(/report day\s+13\s+14\s+15/);
+      expect(calendar).toMatch(/Payments · day 3(\s+B){3}/);
+      expect(calendar).toMatch(/Catalog · recovered\s+B\s/);
+      expect(calendar).not.toContain('Inventory');
+    },
+  );
 });
 
 describe('long unbroken strings on a phone', () => {

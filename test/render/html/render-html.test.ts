@@ -230,6 +230,35 @@ describe('size: Gmail clips HTML over ~102 KB', () => {
     );
   });
 
+  it('keeps a 50-stack fleet with a restless fortnight under 102 KB: the calendar shows 15 rows and says how many more', async () => {
+    const report = sampleReport({ stacks: 50 });
+    const verdicts = ['normal', 'bad', 'unknown', 'good'] as const;
+    // Every stack had a day that was not normal: the calendar's worst case.
+    report.stacks = report.stacks.map((s, i) => ({
+      ...s,
+      history: Array.from({ length: 14 }, (_, d) => ({
+        at: new Date(Date.parse(report.window.end) - (13 - d) * 86_400_000).toISOString(),
+        verdict: d === 13 ? s.verdict : verdicts[(i + d) % 4]!,
+      })),
+      streak: { kind: 'flapping', days: 3 },
+    }));
+
+    const { html, shortened } = await renderHtml(report, { images: 'cid' });
+    const file = await renderHtml(report, { images: 'inline' });
+
+    const encoded = quotedPrintableSize(html);
+    console.log(
+      `50-stack email HTML with a 14-day calendar: ${Buffer.byteLength(html)} bytes, ${encoded} quoted-printable`,
+    );
+    expect(encoded).toBeLessThan(gmailClip);
+    expect(shortened).toBe(0);
+    expect(html.match(/<tr><td class="cn">/g)).toHaveLength(15);
+    expect(html).toContain(
+      '35 more stacks with a day that was not normal; report.html has the whole calendar.',
+    );
+    expect(file.html.match(/<tr><td class="cn">/g)).toHaveLength(50);
+  });
+
   it('says so when nothing is bad', async () => {
     const report = sampleReport({ stacks: 3, allVerdict: 'normal' });
 
