@@ -13,7 +13,7 @@ import type { MetricSpec } from '../config/types';
 import type { TimeWindow, ReportWindows } from '../plan/windows';
 import type { Point } from '../sources/types';
 import type { ChartData, EpisodeSpan, MetricJudgment, Onset, Rule, Verdict } from './judgment';
-import { aggregate, dailySpread, maxAbs, median, robustSpread } from './stats';
+import { aggregate, dailySpread, maxAbs, maxOf, median, minOf, robustSpread } from './stats';
 import { inferStepMs } from './step';
 
 export interface MetricInput {
@@ -30,6 +30,14 @@ export interface MetricInput {
 const minute = 60_000;
 /** Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. */
 const relativeSpreadFloor = 0.05;
+
+/**
+ * A weekly rhythm shows only against the same weekday: without one among the baseline days (gaps, or a
+ * young series), a day that differs from the others may just be a Sunday, so its aggregate must score
+ * this many times the usual threshold.
+ */
+const noSameWeekdayFactor = 2;
+const weekMs = 7 * 86_400_000;
 
 /** Typical spacing of the points (see inferStepMs). */
 export function inferStep(points: readonly Point[]): number {
@@ -128,11 +136,11 @@ function dayProfile(
   });
   const perDay = days.map(({ w, points }) => bucketMeans(points, w, bucketMs, count));
   const dayLow = perDay.reduce<(number | null)[]>(
-    (lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)),
+    (lo, d) => lo.map((v, i) => lowerOf(v, d[i] ?? null)),
     new Array<number | null>(count).fill(null),
   );
   const dayHigh = perDay.reduce<(number | null)[]>(
-    (hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)),
+    (hi, d) => hi.map((v, i) => higherOf(v, d[i] ?? null)),
     new Array<number | null>(count).fill(null),
   );
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
@@ -184,8 +192,8 @@ function bandOf(profile: Profile, rule: EpisodeRule): Band {
   return { low: edge(-1, down), high: edge(1, rule.minChange) };
 }
 
-const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
-const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+const lowerOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const higherOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /**
  * Stretches outside the band, in the bad direction, at the points' own resolution. One point back
@@ -195,6 +203,7 @@ function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, s
   const { current } = input.windows;
   const band = bandOf(profile, rule);
   const minMs = rule.minMinutes * minute;
+  const margin = input.spec.thresholds.episodeMargin;
   const episodes: EpisodeSpan[] = [];
   let run: { first: number; last: number; peak: number; usual: number; count: number } | undefined;
   let insideSince = 0;
@@ -231,7 +240,9 @@ function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, s
       high !== undefined &&
       (v >= high || v <= low) &&
       isWorse(v - m, input.spec.direction) &&
-      (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
+      (v > m
+        ? v > (profile.dayHigh[i] ?? -Infinity) + margin * ((profile.dayHigh[i] ?? m) - m)
+        : v < (profile.dayLow[i] ?? Infinity) - margin * (m - (profile.dayLow[i] ?? m)));
     if (outside) {
       insideSince = 0;
       if (!run) run = { first: time, last: time, peak: v, usual: m, count: 0 };
@@ -314,6 +325,64 @@ function estimateOnset(profile: Profile, window: TimeWindow, sign: number): numb
     if (sign * diff > 0 && gain > best) [best, bestAt] = [gain, at[k]!];
   }
   return window.start + bestAt * profile.bucketMs;
+}
+
+/**
+ * Spikes: readings far beyond anything the baseline days did, however short — past the highest (or
+ * lowest) baseline reading by `spikeMargin` of its distance from the baseline median again, `score`
+ * spreads from that median, and outside the sharp episode band at their time of day (as far off as a
+ * sharp episode, only shorter). Runs of such readings (a gap of two steps ends one) are returned as
+ * spans; at least `spikeReadings` readings make one.
+ */
+function findSpikes(
+  input: MetricInput,
+  baselineWindows: TimeWindow[],
+  step: number,
+  profile: Profile,
+  sharp: Band,
+): EpisodeSpan[] {
+  const pooled: number[] = [];
+  for (const w of baselineWindows)
+    for (const [, v] of cut(input.points, w)) if (v !== null && Number.isFinite(v)) pooled.push(v);
+  if (pooled.length === 0) return [];
+  const mid = median(pooled);
+  const hi = maxOf(pooled);
+  const lo = minOf(pooled);
+  const spread = Math.max(
+    robustSpread(pooled, mid),
+    relativeSpreadFloor * Math.abs(mid),
+    1e-6 * maxAbs(pooled),
+    1e-9,
+  );
+  const t = input.spec.thresholds;
+  const up = Math.max(hi + t.spikeMargin * (hi - mid), mid + t.score * spread);
+  const down = Math.min(lo - t.spikeMargin * (mid - lo), mid - t.score * spread);
+  const { direction } = input.spec;
+  const spans: EpisodeSpan[] = [];
+  let run: EpisodeSpan | undefined;
+  let previous = -Infinity;
+  const close = () => {
+    if (run) spans.push(run);
+    run = undefined;
+  };
+  for (const [time, v] of cut(input.points, input.windows.current)) {
+    if (v === null || !Number.isFinite(v)) continue;
+    const i = Math.floor((time - input.windows.current.start) / profile.bucketMs);
+    const high = sharp.high[i];
+    const low = sharp.low[i];
+    // As far off as a sharp episode at this time of day, and beyond every baseline reading.
+    const outside =
+      (v > up && isWorse(1, direction) && high !== null && high !== undefined && v >= high) ||
+      (v < down && isWorse(-1, direction) && low !== null && low !== undefined && v <= low);
+    if (run && (!outside || time - previous > 2 * step)) close();
+    previous = time;
+    if (!outside) continue;
+    if (!run) run = { start: time, end: time, peak: v, usual: mid };
+    run.end = Math.min(input.windows.current.end, time + step);
+    if (Math.abs(v - mid) > Math.abs(run.peak - mid)) run.peak = v;
+  }
+  close();
+  return spans;
 }
 
 function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
@@ -431,14 +500,33 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   // held on one of the previous days, such as last Saturday's, is not news).
   let nearest = Infinity;
   for (const b of baselineAggs) nearest = Math.min(nearest, Math.abs(current - b));
+  let sameWeekday = false;
+  for (const u of usable) {
+    const weeks = (windows.current.start - u.w.start) / weekMs;
+    if (Math.abs(weeks - Math.round(weeks)) * weekMs < 2 * 3_600_000) sameWeekday = true;
+  }
+  const needScore = sameWeekday ? t.score : t.score * noSameWeekdayFactor;
   const far =
     score !== null &&
-    Math.abs(score) >= t.score &&
+    Math.abs(score) >= needScore &&
     (change === null || Math.abs(change) >= t.minChange) &&
     nearest >= (t.score / 2) * spread!;
   if (far && isWorse(delta, spec.direction))
     return judged('bad', 'baseline', { episodes, chart, onset: onsetOf(Math.sign(delta)) });
   if (episodes.length > 0) return judged('bad', 'episode', { episodes, chart, onset: onsetOf(1) });
+  const spikes = findSpikes(
+    input,
+    usable.map((u) => u.w),
+    step,
+    profile,
+    bandOf(profile, sharp),
+  );
+  if (spikes.length > 0)
+    return judged('bad', 'spike', {
+      episodes: spikes,
+      chart,
+      onset: { at: spikes[0]!.start, estimated: false },
+    });
   if (far && isBetter(delta, spec.direction))
     return judged('good', 'baseline', { chart, onset: onsetOf(Math.sign(delta)) });
   return judged('normal', 'baseline', { chart });

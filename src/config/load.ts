@@ -24,6 +24,8 @@ export const defaultThresholds: Thresholds = {
   episodeScore: 8,
   episodeMinChange: 1,
   episodeMinMinutes: 60,
+  episodeMargin: 0.5,
+  spikeMargin: 0.5,
   sustainedScore: 5,
   sustainedMinChange: 0.3,
   sustainedMinMinutes: 240,

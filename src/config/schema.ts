@@ -31,6 +31,16 @@ export const thresholdsSchema = z
     episodeMinChange: z.number().min(0),
     /** Shortest stretch that makes an episode, in minutes. Shorter blips are ignored. */
     episodeMinMinutes: z.number().positive(),
+    /**
+     * A reading counts as outside only beyond what every baseline day did at that time of day, by this
+     * share of that day's distance from the median again (0.5: half again as far).
+     */
+    episodeMargin: z.number().min(0),
+    /**
+     * A spike: any reading beyond the most extreme baseline reading by this share of its distance from
+     * the baseline median again (0.5: half again as far), and `score` spreads from the median.
+     */
+    spikeMargin: z.number().min(0),
     /** A long, milder shift also makes an episode: its score, relative change and shortest length. */
     sustainedScore: z.number().positive(),
     sustainedMinChange: z.number().min(0),

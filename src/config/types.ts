@@ -9,6 +9,8 @@ export interface Thresholds {
   episodeScore: number;
   episodeMinChange: number;
   episodeMinMinutes: number;
+  episodeMargin: number;
+  spikeMargin: number;
   sustainedScore: number;
   sustainedMinChange: number;
   sustainedMinMinutes: number;

@@ -70,8 +70,25 @@ describe('classifyMetric: verdict table', () => {
       'slo',
     ],
     ['SLO met', wiggle(0.3), { slo: { max: 0.5 } }, 'normal', 'baseline'],
-    ['a 10-minute blip', burst(0.3, 0.9, 5, 10), {}, 'normal', 'baseline'],
-    ['a 25-minute blip (under episodeMinMinutes)', burst(0.3, 0.9, 5, 25), {}, 'normal', 'baseline'],
+    // Short blips are no episode; far beyond every baseline reading they are a spike (issue 9).
+    ['a 10-minute blip, +20%', burst(0.3, 0.36, 5, 10), {}, 'normal', 'baseline'],
+    ['a 10-minute spike to 3× the usual', burst(0.3, 0.9, 5, 10), {}, 'bad', 'spike'],
+    ['a 25-minute spike (under episodeMinMinutes)', burst(0.3, 0.9, 5, 25), {}, 'bad', 'spike'],
+    [
+      'a 25-minute 3× blip that a baseline day had too',
+      (o, day) => (day === 3 ? burst(0.3, 0.9, 5, 25)(o, 0) : burst(0.3, 0.9, 5, 25)(o, day)),
+      {},
+      'normal',
+      'baseline',
+    ],
+    [
+      'a 3× blip only a little above one a baseline day had (within spikeMargin)',
+      (o, day) => (day === 3 ? burst(0.3, 0.8, 2, 10)(o, 0) : burst(0.3, 0.9, 5, 10)(o, day)),
+      {},
+      'normal',
+      'baseline',
+    ],
+    ['a 10-minute dip on a lower-is-better metric', burst(0.3, 0.05, 5, 10), {}, 'normal', 'baseline'],
     ['a sustained 60-minute episode', burst(0.3, 0.9, 5, 60), {}, 'bad', 'episode'],
     ['a 60-minute dip on a lower-is-better metric', burst(0.3, 0.05, 5, 60), {}, 'normal', 'baseline'],
     [
@@ -206,6 +223,21 @@ describe('classifyMetric: numbers', () => {
     expect(result.onset).toEqual({ at: Date.parse('2026-11-25T14:00:00.000Z'), estimated: false });
   });
 
+  it('gives a spike its reading, peak, usual value and onset', () => {
+    const result = classify(burst(0.3, 0.9, 5, 10));
+
+    expect(result).toMatchObject({ verdict: 'bad', rule: 'spike' });
+    expect(result.episodes).toEqual([
+      {
+        start: Date.parse('2026-11-25T14:00:00.000Z'),
+        end: Date.parse('2026-11-25T14:10:00.000Z'),
+        peak: 0.9,
+        usual: expect.closeTo(0.3, 2) as number,
+      },
+    ]);
+    expect(result.onset).toEqual({ at: Date.parse('2026-11-25T14:00:00.000Z'), estimated: false });
+  });
+
   it('finds every episode, in time order', () => {
     const shape: Shape = (o, day) =>
       day === 0 && o >= 9 * hourMs && o < 10 * hourMs ? 0.75 : burst(0.3, 0.9, 5, 60)(o, day);
@@ -268,7 +300,8 @@ describe('classifyMetric with the default thresholds', () => {
     ['p95 half again as high for 5 hours', burst(0.3, 0.45, 5, 300), 'bad', 'episode'],
     ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'normal', 'baseline'],
     ['p95 three times as high for 75 minutes', burst(0.3, 0.9, 5, 75), 'bad', 'episode'],
-    ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'normal', 'baseline'],
+    ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'bad', 'spike'],
+    ['p95 a third higher for 20 minutes', burst(0.3, 0.4, 5, 20), 'normal', 'baseline'],
   ])('%s is %s', (_name, shape, verdict, rule) => {
     const result = classify(shape, { thresholds: defaultThresholds });
 
@@ -293,9 +326,10 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it.each([
-    ['one hourly reading', 1, 'normal'],
-    ['two hourly readings in a row', 2, 'bad'],
-  ])('on hourly data, %s far outside the band is %s', (_name, readings, verdict) => {
+    // One reading is no episode whatever the step; far beyond every baseline reading it is a spike.
+    ['one hourly reading', 1, 'spike'],
+    ['two hourly readings in a row', 2, 'episode'],
+  ])('on hourly data, %s far outside the band is bad by the %s rule', (_name, readings, rule) => {
     const hourly: Shape = (o, day) => {
       if (o % hourMs !== 0) return undefined;
       if (day === 0 && o >= 5 * hourMs && o < (5 + readings) * hourMs) return 0.9;
@@ -304,7 +338,7 @@ describe('classifyMetric: cases found in review', () => {
 
     const result = classify(hourly);
 
-    expect(result.verdict).toBe(verdict);
+    expect(result).toMatchObject({ verdict: 'bad', rule });
   });
 
   it('does not turn float noise on a zero baseline into an alarm', () => {
@@ -329,8 +363,12 @@ describe('classifyMetric: cases found in review', () => {
 
     const result = classify(shape);
 
-    expect(result.episodes).toEqual([]);
-    expect(result.verdict).toBe('normal');
+    // Each is a spike of its own (one reading each), never one episode across the gap.
+    expect(result).toMatchObject({ verdict: 'bad', rule: 'spike' });
+    expect(result.episodes.map((e) => [clock(e.start), clock(e.end)])).toEqual([
+      ['10:00', '10:05'],
+      ['12:00', '12:05'],
+    ]);
   });
 
   it('does not say a regression ended when it is still outside the band at the end of the window', () => {
