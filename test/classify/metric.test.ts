@@ -298,10 +298,11 @@ describe('classifyMetric: numbers', () => {
 describe('classifyMetric with the default thresholds', () => {
   it.each([
     ['p95 half again as high for 5 hours', burst(0.3, 0.45, 5, 300), 'bad', 'episode'],
-    ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'normal', 'baseline'],
+    // Too short for an episode, but far beyond every reading of the flat baseline days: a spike.
+    ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'bad', 'spike'],
     ['p95 three times as high for 75 minutes', burst(0.3, 0.9, 5, 75), 'bad', 'episode'],
     ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'bad', 'spike'],
-    ['p95 a third higher for 20 minutes', burst(0.3, 0.4, 5, 20), 'normal', 'baseline'],
+    ['p95 a fifth higher for 2 hours', burst(0.3, 0.36, 5, 120), 'normal', 'baseline'],
   ])('%s is %s', (_name, shape, verdict, rule) => {
     const result = classify(shape, { thresholds: defaultThresholds });
 
