@@ -28,8 +28,12 @@ export interface MetricInput {
 }
 
 const minute = 60_000;
-/** Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. */
-const relativeSpreadFloor = 0.05;
+/**
+ * Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. Not on an
+ * interval scale (0 is arbitrary there: 5% of 20 °C means nothing).
+ */
+const ratioSpreadFloor = 0.05;
+const spreadFloorOf = (spec: MetricSpec) => (spec.scale === 'interval' ? 0 : ratioSpreadFloor);
 
 /**
  * A weekly rhythm shows only against the same weekday: without one among the baseline days (gaps, or a
@@ -125,6 +129,7 @@ interface Profile {
  * one to fill, no copies of the points.
  */
 function dayProfile(
+  relativeSpreadFloor: number,
   points: readonly Point[],
   current: Range,
   days: readonly Range[],
@@ -429,6 +434,7 @@ function findSpikes(
 ): EpisodeSpan[] {
   const all = profile.all;
   if (all.length === 0) return [];
+  const relativeSpreadFloor = spreadFloorOf(input.spec);
   const hi = maxOf(all);
   const lo = minOf(all);
   const scale = maxAbs(all);
@@ -481,6 +487,9 @@ function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
 export function classifyMetric(input: MetricInput): MetricJudgment {
   const { spec, windows } = input;
   const t = spec.thresholds;
+  // On an interval scale a relative change means nothing: only absolute deviation counts.
+  const interval = spec.scale === 'interval';
+  const relativeSpreadFloor = spreadFloorOf(spec);
   const step = input.stepMs ?? inferStep(input.points);
   // Expected points: what this series usually delivers in a window (sensors and sparse metrics report
   // irregularly), falling back to the window length over the step when there is no history.
@@ -506,7 +515,9 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   );
   const usual = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change =
-    current !== null && usual !== null && usual !== 0 ? (current - usual) / Math.abs(usual) : null;
+    current !== null && usual !== null && usual !== 0 && !interval
+      ? (current - usual) / Math.abs(usual)
+      : null;
   // The absolute floor keeps float noise on an all-zero baseline from scoring in the thousands.
   const scale = Math.max(maxAbs(baselineAggs), Math.abs(current ?? 0));
   const spread =
@@ -554,12 +565,23 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   if (input.failure) return { ...judged('unknown', 'source'), failure: input.failure };
   if (coverage < t.minCoverage || current === null) return judged('unknown', 'coverage');
 
-  const profile = dayProfile(points, today, usable, step, Math.min(t.minBaselineWindows, usable.length));
+  const profile = dayProfile(
+    relativeSpreadFloor,
+    points,
+    today,
+    usable,
+    step,
+    Math.min(t.minBaselineWindows, usable.length),
+  );
   // Two kinds of episode: a sharp one (far off for an hour) and a sustained one (a milder shift for hours).
-  const sharp = { score: t.episodeScore, minChange: t.episodeMinChange, minMinutes: t.episodeMinMinutes };
+  const sharp = {
+    score: t.episodeScore,
+    minChange: interval ? 0 : t.episodeMinChange,
+    minMinutes: t.episodeMinMinutes,
+  };
   const sustained = {
     score: t.sustainedScore,
-    minChange: t.sustainedMinChange,
+    minChange: interval ? 0 : t.sustainedMinChange,
     minMinutes: t.sustainedMinMinutes,
   };
   // The chart draws the narrower band: whatever leaves it for long enough, or far enough, is an episode.

@@ -365,6 +365,7 @@ function resolveConfig(
           unit: safeLabel(def.unit ?? ''),
           direction: def.direction,
           aggregation: def.aggregation,
+          scale: def.scale,
           ...(def.slo ? { slo: def.slo } : {}),
           ...(def.min !== undefined ? { min: def.min } : {}),
           ...(def.max !== undefined ? { max: def.max } : {}),

@@ -65,6 +65,11 @@ export const metricSchema = z
     unit: z.string().optional(),
     direction: z.enum(directions).default('lower'),
     aggregation: z.enum(aggregations).default('mean'),
+    /**
+     * ratio (default): 0 means "nothing", so changes are judged relative to the usual value too.
+     * interval: 0 is arbitrary (temperatures, offsets, scores): judged on absolute deviation only.
+     */
+    scale: z.enum(['ratio', 'interval']).default('ratio'),
     slo: slo.optional(),
     /** Readings below min or above max are impossible (an error rate of −40%): left out as invalid. */
     min: z.number().optional(),

@@ -30,6 +30,8 @@ export interface MetricSpec {
   unit: string;
   direction: Direction;
   aggregation: Aggregation;
+  /** `interval`: 0 is arbitrary, judged on absolute deviation only (no relative test). Default ratio. */
+  scale?: 'ratio' | 'interval';
   slo?: { min?: number; max?: number };
   /** The range a reading can take; readings outside it are invalid and left out. */
   min?: number;

@@ -140,6 +140,28 @@ describe('classifyMetric: verdict table', () => {
       'normal',
       'baseline',
     ],
+    // Interval scale (°C): +7 degrees all day is +9% — never past a relative test, clearly past the spread.
+    [
+      'ratio scale: 80 → 87 °C all day (+9%)',
+      shift(80, 87),
+      { unit: '°C', direction: 'neutral' },
+      'normal',
+      'baseline',
+    ],
+    [
+      'interval scale: 80 → 87 °C all day',
+      shift(80, 87),
+      { unit: '°C', direction: 'neutral', scale: 'interval' },
+      'bad',
+      'baseline',
+    ],
+    [
+      'interval scale: days of 79–81 °C, today 80.6 (within the spread)',
+      (o, day) => wiggle([80.6, 80, 81, 79.5, 80.5, 80, 79, 80.8][day]!)(o, day),
+      { unit: '°C', direction: 'neutral', scale: 'interval' },
+      'normal',
+      'baseline',
+    ],
     [
       'SLO breached with no baseline at all',
       (o, day) => (day > 0 ? undefined : wiggle(0.3)(o, day)),
@@ -201,6 +223,13 @@ describe('classifyMetric: numbers', () => {
 
     expect(result.lastSeenEnd).toBeUndefined();
     expect(result.current).toBeNull();
+  });
+
+  it('gives no relative change on an interval scale', () => {
+    const result = classify(shift(80, 87), { unit: '°C', direction: 'neutral', scale: 'interval' });
+
+    expect(result.change).toBeNull();
+    expect(result.current! - result.usual!).toBeCloseTo(7, 1);
   });
 
   it('counts the baseline days that had data, were asked for and are needed', () => {
