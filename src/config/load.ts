@@ -346,6 +346,11 @@ function resolveConfig(
         checkSource(`${at}.source`, ref.source);
         checkMetricSource(`${at}.source`, ref.source);
       }
+      if (def.baseline?.mode === 'weekly' && raw.report.baseline.days * 7 > maxBaselineDays) {
+        problems.push(
+          `${typeof ref === 'string' ? `metrics.${ref}` : at}.baseline.mode: weekly over ${raw.report.baseline.days} weeks looks back ${raw.report.baseline.days * 7} days; at most ${maxBaselineDays} days of baseline are allowed`,
+        );
+      }
       if (def.min !== undefined && def.max !== undefined && def.min >= def.max) {
         const where = typeof ref === 'string' ? `metrics.${ref}` : at;
         if (!problems.some((p) => p.startsWith(`${where}.min`)))
@@ -366,6 +371,7 @@ function resolveConfig(
           direction: def.direction,
           aggregation: def.aggregation,
           scale: def.scale,
+          ...(def.baseline ? { baselineMode: def.baseline.mode } : {}),
           ...(def.slo ? { slo: def.slo } : {}),
           ...(def.min !== undefined ? { min: def.min } : {}),
           ...(def.max !== undefined ? { max: def.max } : {}),

@@ -70,6 +70,14 @@ export const metricSchema = z
      * interval: 0 is arbitrary (temperatures, offsets, scores): judged on absolute deviation only.
      */
     scale: z.enum(['ratio', 'interval']).default('ratio'),
+    /**
+     * This metric's own baseline: `weekly` compares it with the same weekday of previous weeks (a
+     * weekly rhythm: a quiet Sunday is judged against Sundays), whatever report.baseline.mode says.
+     */
+    baseline: z
+      .object({ mode: z.enum(['daily', 'weekly']) })
+      .strict()
+      .optional(),
     slo: slo.optional(),
     /** Readings below min or above max are impossible (an error rate of −40%): left out as invalid. */
     min: z.number().optional(),

@@ -32,6 +32,8 @@ export interface MetricSpec {
   aggregation: Aggregation;
   /** `interval`: 0 is arbitrary, judged on absolute deviation only (no relative test). Default ratio. */
   scale?: 'ratio' | 'interval';
+  /** This metric's own baseline mode, when it differs from the report's. */
+  baselineMode?: 'daily' | 'weekly';
   slo?: { min?: number; max?: number };
   /** The range a reading can take; readings outside it are invalid and left out. */
   min?: number;
