@@ -100,7 +100,17 @@ export async function generateReports(
   const planStarted = deps.now();
   const stacks = selectStacks(config, options.stackIds, options.teams);
   const windows = options.times.map((t) => reportWindows(t, config.report));
-  const range = fetchRange(windows);
+  // Metrics with their own baseline mode (weekly) need their own baseline windows fetched too.
+  const modes = new Set(
+    stacks.flatMap((s) => s.metrics.flatMap((m) => (m.baselineMode ? [m.baselineMode] : []))),
+  );
+  modes.delete(config.report.baseline.mode);
+  const metricWindows = [...modes].flatMap((mode) =>
+    options.times.map((t) =>
+      reportWindows(t, { ...config.report, baseline: { ...config.report.baseline, mode } }),
+    ),
+  );
+  const range = fetchRange([...windows, ...metricWindows]);
   // Sources that tell who is on call are asked even when no metric or event uses them.
   const onCallSources = config.sources.filter((s) => 'teams' in s && Object.keys(s.teams).length > 0);
   const historyDays = Math.max(1, options.historyDays ?? 1);

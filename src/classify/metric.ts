@@ -13,7 +13,7 @@ import type { MetricSpec } from '../config/types';
 import type { TimeWindow, ReportWindows } from '../plan/windows';
 import type { Point } from '../sources/types';
 import type { ChartData, EpisodeSpan, MetricJudgment, Onset, Rule, Verdict } from './judgment';
-import { aggregate, dailySpread, maxAbs, median, robustSpread } from './stats';
+import { aggregate, dailySpread, maxAbs, maxOf, median, medianInPlace, minOf, robustSpreadOf } from './stats';
 import { inferStepMs } from './step';
 
 export interface MetricInput {
@@ -28,14 +28,33 @@ export interface MetricInput {
 }
 
 const minute = 60_000;
-/** Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. */
-const relativeSpreadFloor = 0.05;
+/**
+ * Relative floor on every spread, so a flat baseline does not turn tiny wiggles into alarms. Not on an
+ * interval scale (0 is arbitrary there: 5% of 20 °C means nothing).
+ */
+const ratioSpreadFloor = 0.05;
+const spreadFloorOf = (spec: MetricSpec) => (spec.scale === 'interval' ? 0 : ratioSpreadFloor);
+
+/**
+ * A weekly rhythm shows only against the same weekday: without one among the baseline days (gaps, or a
+ * young series), a day that differs from the others may just be a Sunday, so its aggregate must score
+ * this many times the usual threshold.
+ */
+const noSameWeekdayFactor = 2;
+const weekMs = 7 * 86_400_000;
+
+/** Steps already inferred, per series: a backtest judges the same points at many report times. */
+const inferred = new WeakMap<readonly Point[], number>();
 
 /** Typical spacing of the points (see inferStepMs). */
 export function inferStep(points: readonly Point[]): number {
+  const known = inferred.get(points);
+  if (known !== undefined) return known;
   const times = new Array<number>(Math.min(points.length, 2001));
   for (let i = 0; i < times.length; i++) times[i] = points[i]![0];
-  return inferStepMs(times);
+  const step = inferStepMs(times);
+  inferred.set(points, step);
+  return step;
 }
 
 /** Index of the first point at or after t (points sorted). */
@@ -50,33 +69,32 @@ function lowerBound(points: readonly Point[], t: number): number {
   return lo;
 }
 
-function cut(points: readonly Point[], w: TimeWindow): Point[] {
-  return points.slice(lowerBound(points, w.start), lowerBound(points, w.end));
+/** A window as an index range of the points (no copy), and how many finite readings it holds. */
+interface Range {
+  w: TimeWindow;
+  lo: number;
+  hi: number;
+  count: number;
 }
 
-function values(points: readonly Point[]): number[] {
-  const out: number[] = [];
-  for (const [, v] of points) if (v !== null && Number.isFinite(v)) out.push(v);
-  return out;
+function rangeOf(points: readonly Point[], w: TimeWindow): Range {
+  const lo = lowerBound(points, w.start);
+  const hi = lowerBound(points, w.end);
+  let count = 0;
+  for (let i = lo; i < hi; i++) if (isReading(points[i]![1])) count++;
+  return { w, lo, hi, count };
 }
 
-/** Mean per bucket of `bucketMs` from the window start; null where a bucket is empty. */
-function bucketMeans(
-  points: readonly Point[],
-  w: TimeWindow,
-  bucketMs: number,
-  count: number,
-): (number | null)[] {
-  const sums = new Array<number>(count).fill(0);
-  const counts = new Array<number>(count).fill(0);
-  for (const [t, v] of points) {
-    if (v === null || !Number.isFinite(v)) continue;
-    const i = Math.floor((t - w.start) / bucketMs);
-    if (i < 0 || i >= count) continue;
-    sums[i]! += v;
-    counts[i]! += 1;
+const isReading = (v: number | null): v is number => v !== null && Number.isFinite(v);
+
+/** The finite readings of a range, in `into` (at least `range.count` long). */
+function readingsOf(points: readonly Point[], range: Range, into: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = range.lo; i < range.hi; i++) {
+    const v = points[i]![1];
+    if (isReading(v)) into[n++] = v;
   }
-  return sums.map((s, i) => (counts[i]! > 0 ? s / counts[i]! : null));
+  return into.subarray(0, n);
 }
 
 /** Worse means higher for `lower` metrics, lower for `higher` ones; both ways for `neutral`. */
@@ -88,72 +106,131 @@ function isBetter(delta: number, direction: MetricSpec['direction']): boolean {
   return direction === 'lower' ? delta < 0 : direction === 'higher' ? delta > 0 : false;
 }
 
+/** Per time-of-day bucket arrays; NaN where there is nothing (no data, or too few baseline days). */
 interface Profile {
   bucketMs: number;
-  /** Today's mean per bucket, for the chart. */
-  current: (number | null)[];
-  /** Per time-of-day bucket: the baseline's median and how far its readings usually stray. */
-  mid: (number | null)[];
-  spread: (number | null)[];
+  count: number;
+  /** Today's mean per bucket, for the chart and the onset estimate. */
+  current: Float64Array;
+  /** The baseline's median per bucket and how far its readings usually stray. */
+  mid: Float64Array;
+  spread: Float64Array;
   /** Lowest and highest baseline day's mean per bucket: a value inside that range happened before. */
-  dayLow: (number | null)[];
-  dayHigh: (number | null)[];
+  dayLow: Float64Array;
+  dayHigh: Float64Array;
+  /** Every baseline reading, for the spike rule. */
+  all: Float64Array;
 }
 
 /**
  * The baseline's picture of the day: every baseline point falls in a time-of-day bucket (its offset from
  * its window's start); per bucket, the median of those points and their robust spread, which holds both
- * the scatter inside the bucket and from day to day.
+ * the scatter inside the bucket and from day to day. Typed arrays and index ranges: one pass to count,
+ * one to fill, no copies of the points.
  */
 function dayProfile(
-  input: MetricInput,
-  baselineWindows: TimeWindow[],
+  relativeSpreadFloor: number,
+  points: readonly Point[],
+  current: Range,
+  days: readonly Range[],
   step: number,
   needDays: number,
 ): Profile {
-  const { current } = input.windows;
   const bucketMs = Math.max(step, 15 * minute);
-  const count = Math.ceil((current.end - current.start) / bucketMs);
-  const pooled: number[][] = Array.from({ length: count }, () => []);
-  const daysSeen: Set<number>[] = Array.from({ length: count }, () => new Set());
-  const days = baselineWindows.map((w) => ({ w, points: cut(input.points, w) }));
-  days.forEach(({ w, points }, day) => {
-    for (const [time, v] of points) {
-      if (v === null || !Number.isFinite(v)) continue;
-      const i = Math.floor((time - w.start) / bucketMs);
+  const count = Math.ceil((current.w.end - current.w.start) / bucketMs);
+  const perBucket = new Int32Array(count + 1);
+  const daysSeen = new Int32Array(count);
+  const lastDay = new Int32Array(count).fill(-1);
+  let total = 0;
+  days.forEach((d, day) => {
+    total += d.count;
+    for (let k = d.lo; k < d.hi; k++) {
+      const point = points[k]!;
+      const time = point[0];
+      const v = point[1];
+      if (!isReading(v)) continue;
+      const i = Math.floor((time - d.w.start) / bucketMs);
       if (i < 0 || i >= count) continue;
-      pooled[i]!.push(v);
-      daysSeen[i]!.add(day);
+      perBucket[i + 1]!++;
+      if (lastDay[i] !== day) {
+        lastDay[i] = day;
+        daysSeen[i]!++;
+      }
     }
   });
-  const perDay = days.map(({ w, points }) => bucketMeans(points, w, bucketMs, count));
-  const dayLow = perDay.reduce<(number | null)[]>(
-    (lo, d) => lo.map((v, i) => minOf(v, d[i] ?? null)),
-    new Array<number | null>(count).fill(null),
-  );
-  const dayHigh = perDay.reduce<(number | null)[]>(
-    (hi, d) => hi.map((v, i) => maxOf(v, d[i] ?? null)),
-    new Array<number | null>(count).fill(null),
-  );
+  // Offsets of each bucket's readings in one flat array.
+  for (let i = 0; i < count; i++) perBucket[i + 1]! += perBucket[i]!;
+  const pooled = new Float64Array(perBucket[count]!);
+  const fill = perBucket.slice(0, count);
+  const all = new Float64Array(total);
+  let allN = 0;
+  const dayLow = new Float64Array(count).fill(NaN);
+  const dayHigh = new Float64Array(count).fill(NaN);
+  const sums = new Float64Array(count);
+  const counts = new Int32Array(count);
+  for (const d of days) {
+    sums.fill(0);
+    counts.fill(0);
+    for (let k = d.lo; k < d.hi; k++) {
+      const point = points[k]!;
+      const time = point[0];
+      const v = point[1];
+      if (!isReading(v)) continue;
+      all[allN++] = v;
+      const i = Math.floor((time - d.w.start) / bucketMs);
+      if (i < 0 || i >= count) continue;
+      pooled[fill[i]!++] = v;
+      sums[i]! += v;
+      counts[i]!++;
+    }
+    for (let i = 0; i < count; i++) {
+      if (counts[i] === 0) continue;
+      const mean = sums[i]! / counts[i]!;
+      if (!(dayLow[i]! <= mean)) dayLow[i] = mean;
+      if (!(dayHigh[i]! >= mean)) dayHigh[i] = mean;
+    }
+  }
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
-  let scale = 0;
-  for (const xs of pooled) scale = Math.max(scale, maxAbs(xs));
+  const scale = maxAbs(pooled);
   const floor = Math.max(1e-9, 1e-6 * scale);
-  const mid = pooled.map((xs, i) => (daysSeen[i]!.size >= needDays ? median(xs) : null));
-  const spread = pooled.map((xs, i) => {
-    const m = mid[i];
-    return m === null || m === undefined
-      ? null
-      : Math.max(robustSpread(xs, m), relativeSpreadFloor * Math.abs(m), floor);
-  });
+  const mid = new Float64Array(count).fill(NaN);
+  const spread = new Float64Array(count).fill(NaN);
+  const scratch = new Float64Array(pooled.length);
+  for (let i = 0; i < count; i++) {
+    if (daysSeen[i]! < needDays || daysSeen[i] === 0) continue;
+    const xs = pooled.subarray(perBucket[i], perBucket[i + 1]);
+    const m = medianInPlace(xs);
+    mid[i] = m;
+    spread[i] = Math.max(robustSpreadOf(xs, m, scratch), relativeSpreadFloor * Math.abs(m), floor);
+  }
   return {
     bucketMs,
-    current: bucketMeans(cut(input.points, current), current, bucketMs, count),
+    count,
+    current: bucketMeans(points, current, bucketMs, count),
     mid,
     spread,
     dayLow,
     dayHigh,
+    all: all.subarray(0, allN),
   };
+}
+
+/** Mean per bucket of `bucketMs` from the window start; NaN where a bucket is empty. */
+function bucketMeans(points: readonly Point[], range: Range, bucketMs: number, count: number): Float64Array {
+  const sums = new Float64Array(count);
+  const counts = new Int32Array(count);
+  for (let k = range.lo; k < range.hi; k++) {
+    const point = points[k]!;
+    const t = point[0];
+    const v = point[1];
+    if (!isReading(v)) continue;
+    const i = Math.floor((t - range.w.start) / bucketMs);
+    if (i < 0 || i >= count) continue;
+    sums[i]! += v;
+    counts[i]!++;
+  }
+  for (let i = 0; i < count; i++) sums[i] = counts[i]! > 0 ? sums[i]! / counts[i]! : NaN;
+  return sums;
 }
 
 /** One kind of episode: how far outside (in spreads and relative change) and for how long. */
@@ -163,9 +240,10 @@ interface EpisodeRule {
   minMinutes: number;
 }
 
+/** Per bucket, the edges outside which a reading counts; NaN where the baseline says nothing. */
 interface Band {
-  low: (number | null)[];
-  high: (number | null)[];
+  low: Float64Array;
+  high: Float64Array;
 }
 
 /**
@@ -174,27 +252,33 @@ interface Band {
  */
 function bandOf(profile: Profile, rule: EpisodeRule): Band {
   const down = rule.minChange / (1 + rule.minChange);
-  const edge = (sign: 1 | -1, relative: number) =>
-    profile.spread.map((s, i) => {
-      const m = profile.mid[i];
-      return s === null || m === null || m === undefined
-        ? null
-        : m + sign * Math.max(rule.score * s, relative * Math.abs(m));
-    });
-  return { low: edge(-1, down), high: edge(1, rule.minChange) };
+  const low = new Float64Array(profile.count);
+  const high = new Float64Array(profile.count);
+  for (let i = 0; i < profile.count; i++) {
+    const m = profile.mid[i]!;
+    const s = profile.spread[i]!;
+    // NaN in, NaN out: no baseline at this time of day.
+    low[i] = m - Math.max(rule.score * s, down * Math.abs(m));
+    high[i] = m + Math.max(rule.score * s, rule.minChange * Math.abs(m));
+  }
+  return { low, high };
 }
-
-const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
-const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /**
  * Stretches outside the band, in the bad direction, at the points' own resolution. One point back
  * inside does not end a stretch (noise); a stretch shorter than the rule's minutes is a blip.
  */
-function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, step: number): EpisodeSpan[] {
-  const { current } = input.windows;
+function findEpisodes(
+  input: MetricInput,
+  current: Range,
+  profile: Profile,
+  rule: EpisodeRule,
+  step: number,
+): EpisodeSpan[] {
+  const { points } = input;
   const band = bandOf(profile, rule);
   const minMs = rule.minMinutes * minute;
+  const margin = input.spec.thresholds.episodeMargin;
   const episodes: EpisodeSpan[] = [];
   let run: { first: number; last: number; peak: number; usual: number; count: number } | undefined;
   let insideSince = 0;
@@ -204,34 +288,38 @@ function findEpisodes(input: MetricInput, profile: Profile, rule: EpisodeRule, s
     if (run && run.count >= 2 && run.last + step - run.first >= minMs) {
       episodes.push({
         start: run.first,
-        end: Math.min(current.end, run.last + step),
+        end: Math.min(current.w.end, run.last + step),
         peak: run.peak,
         usual: run.usual,
       });
     }
     run = undefined;
   };
-  for (const [time, v] of cut(input.points, current)) {
-    if (v === null || !Number.isFinite(v)) continue;
+  for (let k = current.lo; k < current.hi; k++) {
+    const point = points[k]!;
+    const time = point[0];
+    const v = point[1];
+    if (!isReading(v)) continue;
     // A gap in the data ends a stretch: what happened in between is not known.
     if (run && time - previous > 2 * step) close();
     previous = time;
-    const i = Math.floor((time - current.start) / profile.bucketMs);
-    const m = profile.mid[i];
-    const low = band.low[i];
-    const high = band.high[i];
-    // Outside: far from the usual value, and beyond what any baseline day did at this time of day
-    // (so a weekend that looks like last weekend is not an episode).
+    const i = Math.floor((time - current.w.start) / profile.bucketMs);
+    const m = profile.mid[i]!;
+    const low = band.low[i]!;
+    const high = band.high[i]!;
+    // Outside: far from the usual value, and clearly beyond what every baseline day did at this time of
+    // day (so a weekend that looks like last weekend is not an episode).
+    const dayHigh = profile.dayHigh[i]!;
+    const dayLow = profile.dayLow[i]!;
     const outside =
-      m !== null &&
-      m !== undefined &&
-      low !== null &&
-      low !== undefined &&
-      high !== null &&
-      high !== undefined &&
+      !Number.isNaN(m) &&
+      !Number.isNaN(low) &&
+      !Number.isNaN(high) &&
       (v >= high || v <= low) &&
       isWorse(v - m, input.spec.direction) &&
-      (v > m ? v > (profile.dayHigh[i] ?? -Infinity) : v < (profile.dayLow[i] ?? Infinity));
+      (v > m
+        ? Number.isNaN(dayHigh) || v > dayHigh + margin * (dayHigh - m)
+        : Number.isNaN(dayLow) || v < dayLow - margin * (m - dayLow));
     if (outside) {
       insideSince = 0;
       if (!run) run = { first: time, last: time, peak: v, usual: m, count: 0 };
@@ -269,10 +357,10 @@ function chartOf(profile: Profile, band: Band, window: TimeWindow): ChartData {
   return {
     start: window.start,
     stepMs: profile.bucketMs,
-    value: profile.current.map(chartValue),
-    low: band.low.map(chartValue),
-    mid: profile.mid.map(chartValue),
-    high: band.high.map(chartValue),
+    value: chartLine(profile.current),
+    low: chartLine(band.low),
+    mid: chartLine(profile.mid),
+    high: chartLine(band.high),
   };
 }
 
@@ -281,8 +369,23 @@ function round(v: number): number {
   return Number(v.toPrecision(6));
 }
 
-function chartValue(v: number | null | undefined): number | null {
-  return v === null || v === undefined ? null : Number(v.toPrecision(4));
+function chartLine(values: Float64Array): (number | null)[] {
+  const out = new Array<number | null>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = fourDigits(values[i]!);
+  return out;
+}
+
+/** Four significant digits, as Number(v.toPrecision(4)) but without the string round trip. */
+function fourDigits(v: number): number | null {
+  if (Number.isNaN(v)) return null;
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const exponent = Math.floor(Math.log10(Math.abs(v)));
+  if (exponent > 15 || exponent < -15) return Number(v.toPrecision(4));
+  const factor = 10 ** (3 - exponent);
+  // Dividing by the inverse factor keeps small numbers exact (0.1234, not 0.12340000000000001).
+  return factor >= 1
+    ? Math.round(v * factor) / factor
+    : Math.round(v / 10 ** (exponent - 3)) * 10 ** (exponent - 3);
 }
 
 /**
@@ -294,12 +397,11 @@ function chartValue(v: number | null | undefined): number | null {
 function estimateOnset(profile: Profile, window: TimeWindow, sign: number): number {
   const at: number[] = [];
   const residual: number[] = [];
-  for (let i = 0; i < profile.current.length; i++) {
-    const v = profile.current[i];
-    const m = profile.mid[i];
-    if (v === null || v === undefined || m === null || m === undefined) continue;
+  for (let i = 0; i < profile.count; i++) {
+    const r = profile.current[i]! - profile.mid[i]!;
+    if (Number.isNaN(r)) continue;
     at.push(i);
-    residual.push(v - m);
+    residual.push(r);
   }
   const n = residual.length;
   let total = 0;
@@ -316,6 +418,66 @@ function estimateOnset(profile: Profile, window: TimeWindow, sign: number): numb
   return window.start + bestAt * profile.bucketMs;
 }
 
+/**
+ * Spikes: readings far beyond anything the baseline days did, however short — past the highest (or
+ * lowest) baseline reading by `spikeMargin` of its distance from the baseline median again, `score`
+ * spreads from that median, and outside the sustained episode band at their time of day (far enough off
+ * to count in an episode, only too short for one). Runs of such readings (a gap of two steps ends one) are returned as
+ * spans.
+ */
+function findSpikes(
+  input: MetricInput,
+  current: Range,
+  profile: Profile,
+  band: Band,
+  step: number,
+): EpisodeSpan[] {
+  const all = profile.all;
+  if (all.length === 0) return [];
+  const relativeSpreadFloor = spreadFloorOf(input.spec);
+  const hi = maxOf(all);
+  const lo = minOf(all);
+  const scale = maxAbs(all);
+  const mid = medianInPlace(all);
+  const spread = Math.max(
+    robustSpreadOf(all, mid, new Float64Array(all.length)),
+    relativeSpreadFloor * Math.abs(mid),
+    1e-6 * scale,
+    1e-9,
+  );
+  const t = input.spec.thresholds;
+  const up = Math.max(hi + t.spikeMargin * (hi - mid), mid + t.score * spread);
+  const down = Math.min(lo - t.spikeMargin * (mid - lo), mid - t.score * spread);
+  const { direction } = input.spec;
+  const { points } = input;
+  const spans: EpisodeSpan[] = [];
+  let run: EpisodeSpan | undefined;
+  let previous = -Infinity;
+  for (let k = current.lo; k < current.hi; k++) {
+    const point = points[k]!;
+    const time = point[0];
+    const v = point[1];
+    if (!isReading(v)) continue;
+    const i = Math.floor((time - current.w.start) / profile.bucketMs);
+    // Far enough off to count in an episode at this time of day (NaN: no baseline there), and beyond
+    // every baseline reading.
+    const outside =
+      (v > up && isWorse(1, direction) && v >= band.high[i]!) ||
+      (v < down && isWorse(-1, direction) && v <= band.low[i]!);
+    if (run && (!outside || time - previous > 2 * step)) {
+      spans.push(run);
+      run = undefined;
+    }
+    previous = time;
+    if (!outside) continue;
+    if (!run) run = { start: time, end: time, peak: v, usual: mid };
+    run.end = Math.min(current.w.end, time + step);
+    if (Math.abs(v - mid) > Math.abs(run.peak - mid)) run.peak = v;
+  }
+  if (run) spans.push(run);
+  return spans;
+}
+
 function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
   return (
     !!slo && ((slo.max !== undefined && current > slo.max) || (slo.min !== undefined && current < slo.min))
@@ -325,26 +487,37 @@ function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
 export function classifyMetric(input: MetricInput): MetricJudgment {
   const { spec, windows } = input;
   const t = spec.thresholds;
+  // On an interval scale a relative change means nothing: only absolute deviation counts.
+  const interval = spec.scale === 'interval';
+  const relativeSpreadFloor = spreadFloorOf(spec);
   const step = input.stepMs ?? inferStep(input.points);
   // Expected points: what this series usually delivers in a window (sensors and sparse metrics report
   // irregularly), falling back to the window length over the step when there is no history.
-  const counted = windows.baselines.map((w) => ({ w, vs: values(cut(input.points, w)) }));
-  const usualCount = median(counted.map((c) => c.vs.length).filter((n) => n > 0));
+  const { points } = input;
+  const counted = windows.baselines.map((w) => rangeOf(points, w));
+  const usualCount = median(counted.map((c) => c.count).filter((n) => n > 0));
   const expected = Math.max(
     1,
     Number.isNaN(usualCount) ? Math.round((windows.current.end - windows.current.start) / step) : usualCount,
   );
-  const todayPoints = cut(input.points, windows.current);
-  const todayValues = values(todayPoints);
-  const coverageRatio = todayValues.length / expected;
+  const today = rangeOf(points, windows.current);
+  let longest = today.count;
+  for (const c of counted) longest = Math.max(longest, c.count);
+  const buffer = new Float64Array(longest);
+  const coverageRatio = today.count / expected;
   const coverage = Math.min(1, coverageRatio);
-  const current = todayValues.length > 0 ? aggregate(todayValues, spec.aggregation, coverageRatio) : null;
+  const current =
+    today.count > 0 ? aggregate(readingsOf(points, today, buffer), spec.aggregation, coverageRatio) : null;
 
-  const usable = counted.filter(({ vs }) => vs.length / expected >= t.minCoverage);
-  const baselineAggs = usable.map(({ vs }) => aggregate(vs, spec.aggregation, vs.length / expected));
+  const usable = counted.filter((c) => c.count / expected >= t.minCoverage);
+  const baselineAggs = usable.map((c) =>
+    aggregate(readingsOf(points, c, buffer), spec.aggregation, c.count / expected),
+  );
   const usual = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change =
-    current !== null && usual !== null && usual !== 0 ? (current - usual) / Math.abs(usual) : null;
+    current !== null && usual !== null && usual !== 0 && !interval
+      ? (current - usual) / Math.abs(usual)
+      : null;
   // The absolute floor keeps float noise on an all-zero baseline from scoring in the thousands.
   const scale = Math.max(maxAbs(baselineAggs), Math.abs(current ?? 0));
   const spread =
@@ -355,9 +528,9 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
 
   // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
   let lastSeen: number | undefined;
-  for (let i = todayPoints.length - 1; i >= 0; i--) {
-    if (todayPoints[i]![1] !== null) {
-      lastSeen = todayPoints[i]![0];
+  for (let i = today.hi - 1; i >= today.lo; i--) {
+    if (points[i]![1] !== null) {
+      lastSeen = points[i]![0];
       break;
     }
   }
@@ -393,16 +566,22 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   if (coverage < t.minCoverage || current === null) return judged('unknown', 'coverage');
 
   const profile = dayProfile(
-    input,
-    usable.map((u) => u.w),
+    relativeSpreadFloor,
+    points,
+    today,
+    usable,
     step,
     Math.min(t.minBaselineWindows, usable.length),
   );
   // Two kinds of episode: a sharp one (far off for an hour) and a sustained one (a milder shift for hours).
-  const sharp = { score: t.episodeScore, minChange: t.episodeMinChange, minMinutes: t.episodeMinMinutes };
+  const sharp = {
+    score: t.episodeScore,
+    minChange: interval ? 0 : t.episodeMinChange,
+    minMinutes: t.episodeMinMinutes,
+  };
   const sustained = {
     score: t.sustainedScore,
-    minChange: t.sustainedMinChange,
+    minChange: interval ? 0 : t.sustainedMinChange,
     minMinutes: t.sustainedMinMinutes,
   };
   // The chart draws the narrower band: whatever leaves it for long enough, or far enough, is an episode.
@@ -411,8 +590,8 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
     usable.length < t.minBaselineWindows
       ? []
       : mergeEpisodes([
-          ...findEpisodes(input, profile, sharp, step),
-          ...findEpisodes(input, profile, sustained, step),
+          ...findEpisodes(input, today, profile, sharp, step),
+          ...findEpisodes(input, today, profile, sustained, step),
         ]);
   const first = episodes[0];
   const onsetOf = (sign: number): Onset =>
@@ -431,14 +610,27 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   // held on one of the previous days, such as last Saturday's, is not news).
   let nearest = Infinity;
   for (const b of baselineAggs) nearest = Math.min(nearest, Math.abs(current - b));
+  let sameWeekday = false;
+  for (const u of usable) {
+    const weeks = (windows.current.start - u.w.start) / weekMs;
+    if (Math.abs(weeks - Math.round(weeks)) * weekMs < 2 * 3_600_000) sameWeekday = true;
+  }
+  const needScore = sameWeekday ? t.score : t.score * noSameWeekdayFactor;
   const far =
     score !== null &&
-    Math.abs(score) >= t.score &&
+    Math.abs(score) >= needScore &&
     (change === null || Math.abs(change) >= t.minChange) &&
     nearest >= (t.score / 2) * spread!;
   if (far && isWorse(delta, spec.direction))
     return judged('bad', 'baseline', { episodes, chart, onset: onsetOf(Math.sign(delta)) });
   if (episodes.length > 0) return judged('bad', 'episode', { episodes, chart, onset: onsetOf(1) });
+  const spikes = findSpikes(input, today, profile, bandOf(profile, sustained), step);
+  if (spikes.length > 0)
+    return judged('bad', 'spike', {
+      episodes: spikes,
+      chart,
+      onset: { at: spikes[0]!.start, estimated: false },
+    });
   if (far && isBetter(delta, spec.direction))
     return judged('good', 'baseline', { chart, onset: onsetOf(Math.sign(delta)) });
   return judged('normal', 'baseline', { chart });

@@ -4,14 +4,15 @@ import type { Aggregation } from '../config/schema';
 /** MAD × this estimates the standard deviation for normal data. */
 export const madToSigma = 1.4826;
 
-export function median(values: readonly number[]): number {
+export function median(values: ArrayLike<number>): number {
   return quantile(values, 0.5);
 }
 
 /** Linear-interpolated quantile, q in [0, 1]; NaN for no values. */
-export function quantile(values: readonly number[], q: number): number {
+export function quantile(values: ArrayLike<number>, q: number): number {
   if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed copy sorts numerically without a comparator.
+  const sorted = Float64Array.from(values).sort();
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -37,10 +38,10 @@ export function dailySpread(values: readonly number[], centre = median(values)):
  * The window's aggregate. `sum` is scaled up by missing coverage so that a window with a gap is
  * compared with full windows on equal terms (coverage itself is judged separately).
  */
-export function aggregate(values: readonly number[], how: Aggregation, coverage: number): number {
+export function aggregate(values: ArrayLike<number>, how: Aggregation, coverage: number): number {
   switch (how) {
     case 'mean':
-      return values.reduce((a, b) => a + b, 0) / values.length;
+      return sumOf(values) / values.length;
     case 'median':
       return median(values);
     case 'p95':
@@ -50,7 +51,7 @@ export function aggregate(values: readonly number[], how: Aggregation, coverage:
     case 'min':
       return minOf(values);
     case 'sum':
-      return values.reduce((a, b) => a + b, 0) / Math.max(coverage, 1e-9);
+      return sumOf(values) / Math.max(coverage, 1e-9);
     case 'last':
       return values[values.length - 1]!;
   }
@@ -58,24 +59,85 @@ export function aggregate(values: readonly number[], how: Aggregation, coverage:
 
 /* Loops, not Math.max(...values): a spread of a week at 1 s overflows the call stack (RangeError). */
 
-export function maxOf(values: readonly number[]): number {
+function sumOf(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum;
+}
+
+export function maxOf(values: ArrayLike<number>): number {
   let m = -Infinity;
   for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
   return m;
 }
 
-export function minOf(values: readonly number[]): number {
+export function minOf(values: ArrayLike<number>): number {
   let m = Infinity;
   for (let i = 0; i < values.length; i++) if (values[i]! < m) m = values[i]!;
   return m;
 }
 
 /** Largest |value|, 0 for none. */
-export function maxAbs(values: readonly number[]): number {
+export function maxAbs(values: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < values.length; i++) {
     const a = Math.abs(values[i]!);
     if (a > m) m = a;
   }
   return m;
+}
+
+/**
+ * Median of `a`, reordering it in place (quickselect: linear time, no copy). The same value as
+ * `median()`: the middle one, or the mean of the two middle ones. NaN for none.
+ */
+export function medianInPlace(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return NaN;
+  const k = n >> 1;
+  const upper = selectInPlace(a, k);
+  if (n % 2 === 1) return upper;
+  // Everything left of k is ≤ a[k] now: the lower middle value is their largest.
+  let lower = -Infinity;
+  for (let i = 0; i < k; i++) if (a[i]! > lower) lower = a[i]!;
+  // The same arithmetic as quantile(), so both give the very same number.
+  return lower + (upper - lower) * 0.5;
+}
+
+/** The k-th smallest value of `a` (0-based), leaving it at a[k] with smaller ones left, larger right. */
+function selectInPlace(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot keeps sorted and reversed runs linear.
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Robust spread (MAD × 1.4826) of `a` around `centre`, using `scratch` (at least as long) for the deviations. */
+export function robustSpreadOf(a: Float64Array, centre: number, scratch: Float64Array): number {
+  const d = scratch.subarray(0, a.length);
+  for (let i = 0; i < a.length; i++) d[i] = Math.abs(a[i]! - centre);
+  return madToSigma * medianInPlace(d);
 }

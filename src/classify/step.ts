@@ -1,3 +1,5 @@
+import { medianInPlace } from './stats';
+
 /** The spacing of a series' points, inferred once for every source and the verdict engine. Pure. */
 
 const fallbackMs = 5 * 60_000;
@@ -9,15 +11,13 @@ const fallbackMs = 5 * 60_000;
  * `atLeastMs` is the spacing that was asked for: a provider never answers finer than that.
  */
 export function inferStepMs(times: readonly number[], atLeastMs = 0): number {
-  const gaps: number[] = [];
   // A few thousand gaps are plenty to find the typical one; a week at 1 s would be 600k.
-  for (let i = 1; i < times.length && gaps.length < 2000; i++) {
+  const gaps = new Float64Array(Math.min(2000, Math.max(0, times.length - 1)));
+  let n = 0;
+  for (let i = 1; i < times.length && n < gaps.length; i++) {
     const gap = times[i]! - times[i - 1]!;
-    if (gap > 0) gaps.push(gap);
+    if (gap > 0) gaps[n++] = gap;
   }
-  if (gaps.length === 0) return Math.max(atLeastMs, atLeastMs > 0 ? 0 : fallbackMs);
-  gaps.sort((a, b) => a - b);
-  const mid = gaps.length >> 1;
-  const median = gaps.length % 2 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
-  return Math.max(median, atLeastMs);
+  if (n === 0) return Math.max(atLeastMs, atLeastMs > 0 ? 0 : fallbackMs);
+  return Math.max(medianInPlace(gaps.subarray(0, n)), atLeastMs);
 }

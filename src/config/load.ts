@@ -25,6 +25,8 @@ export const defaultThresholds: Thresholds = {
   episodeScore: 8,
   episodeMinChange: 1,
   episodeMinMinutes: 60,
+  episodeMargin: 0.5,
+  spikeMargin: 0.5,
   sustainedScore: 5,
   sustainedMinChange: 0.3,
   sustainedMinMinutes: 240,
@@ -345,6 +347,11 @@ function resolveConfig(
         checkSource(`${at}.source`, ref.source);
         checkMetricSource(`${at}.source`, ref.source);
       }
+      if (def.baseline?.mode === 'weekly' && raw.report.baseline.days * 7 > maxBaselineDays) {
+        problems.push(
+          `${typeof ref === 'string' ? `metrics.${ref}` : at}.baseline.mode: weekly over ${raw.report.baseline.days} weeks looks back ${raw.report.baseline.days * 7} days; at most ${maxBaselineDays} days of baseline are allowed`,
+        );
+      }
       if (def.min !== undefined && def.max !== undefined && def.min >= def.max) {
         const where = typeof ref === 'string' ? `metrics.${ref}` : at;
         if (!problems.some((p) => p.startsWith(`${where}.min`)))
@@ -364,6 +371,8 @@ function resolveConfig(
           unit: safeLabel(def.unit ?? ''),
           direction: def.direction,
           aggregation: def.aggregation,
+          scale: def.scale,
+          ...(def.baseline ? { baselineMode: def.baseline.mode } : {}),
           ...(def.slo ? { slo: def.slo } : {}),
           ...(def.min !== undefined ? { min: def.min } : {}),
           ...(def.max !== undefined ? { max: def.max } : {}),

@@ -31,6 +31,16 @@ export const thresholdsSchema = z
     episodeMinChange: z.number().min(0),
     /** Shortest stretch that makes an episode, in minutes. Shorter blips are ignored. */
     episodeMinMinutes: z.number().positive(),
+    /**
+     * A reading counts as outside only beyond what every baseline day did at that time of day, by this
+     * share of that day's distance from the median again (0.5: half again as far).
+     */
+    episodeMargin: z.number().min(0),
+    /**
+     * A spike: any reading beyond the most extreme baseline reading by this share of its distance from
+     * the baseline median again (0.5: half again as far), and `score` spreads from the median.
+     */
+    spikeMargin: z.number().min(0),
     /** A long, milder shift also makes an episode: its score, relative change and shortest length. */
     sustainedScore: z.number().positive(),
     sustainedMinChange: z.number().min(0),
@@ -55,6 +65,19 @@ export const metricSchema = z
     unit: z.string().optional(),
     direction: z.enum(directions).default('lower'),
     aggregation: z.enum(aggregations).default('mean'),
+    /**
+     * ratio (default): 0 means "nothing", so changes are judged relative to the usual value too.
+     * interval: 0 is arbitrary (temperatures, offsets, scores): judged on absolute deviation only.
+     */
+    scale: z.enum(['ratio', 'interval']).default('ratio'),
+    /**
+     * This metric's own baseline: `weekly` compares it with the same weekday of previous weeks (a
+     * weekly rhythm: a quiet Sunday is judged against Sundays), whatever report.baseline.mode says.
+     */
+    baseline: z
+      .object({ mode: z.enum(['daily', 'weekly']) })
+      .strict()
+      .optional(),
     slo: slo.optional(),
     /** Readings below min or above max are impossible (an error rate of −40%): left out as invalid. */
     min: z.number().optional(),

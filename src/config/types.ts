@@ -9,6 +9,8 @@ export interface Thresholds {
   episodeScore: number;
   episodeMinChange: number;
   episodeMinMinutes: number;
+  episodeMargin: number;
+  spikeMargin: number;
   sustainedScore: number;
   sustainedMinChange: number;
   sustainedMinMinutes: number;
@@ -28,6 +30,10 @@ export interface MetricSpec {
   unit: string;
   direction: Direction;
   aggregation: Aggregation;
+  /** `interval`: 0 is arbitrary, judged on absolute deviation only (no relative test). Default ratio. */
+  scale?: 'ratio' | 'interval';
+  /** This metric's own baseline mode, when it differs from the report's. */
+  baselineMode?: 'daily' | 'weekly';
   slo?: { min?: number; max?: number };
   /** The range a reading can take; readings outside it are invalid and left out. */
   min?: number;

@@ -4,7 +4,7 @@ import type { MetricJudgment } from '../classify/judgment';
 import { stackVerdict } from '../classify/stack';
 import type { MetricSpec, ResolvedConfig, StackSpec } from '../config/types';
 import { eventLookBackMs } from '../plan';
-import type { ReportWindows } from '../plan/windows';
+import { reportWindows, type ReportWindows } from '../plan/windows';
 import {
   eventKinds,
   type OnCall,
@@ -72,6 +72,24 @@ function withInvalidNote(metric: MetricReport, invalid: number, spec: MetricSpec
   return { ...metric, invalidReadings: invalid, reason: `${metric.reason} (${note})` };
 }
 
+/** A metric with its own baseline mode gets its own baseline windows (same current window), cut once per mode. */
+export function metricWindows(
+  config: Pick<ResolvedConfig, 'report'>,
+  windows: ReportWindows,
+): (spec: Pick<MetricSpec, 'baselineMode'>) => ReportWindows {
+  const byMode = new Map<string, ReportWindows>([[config.report.baseline.mode, windows]]);
+  return (spec) => {
+    const mode = spec.baselineMode ?? config.report.baseline.mode;
+    let w = byMode.get(mode);
+    if (!w) {
+      const settings = { ...config.report, baseline: { ...config.report.baseline, mode } };
+      w = reportWindows(windows.current.end, settings);
+      byMode.set(mode, w);
+    }
+    return w;
+  };
+}
+
 export function buildReport({ config, stacks, windows, data, generatedAt }: BuildInput): Report {
   const series = new Map(data.series.map((s) => [key(s.stackId, s.metricId), s]));
   const failures = new Map(data.failures.map((f) => [key(f.stackId, f.metricId), f.error]));
@@ -82,6 +100,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
     if (list) list.push(e);
     else eventsByStack.set(e.stackId, [e]);
   }
+  const windowsOf = metricWindows(config, windows);
 
   const stackReports = stacks.map((stack): StackReport => {
     // The stack's deployments and alerts known at the report time, for linking them to onsets.
@@ -96,7 +115,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
         spec,
         points,
         ...(s?.stepMs ? { stepMs: s.stepMs } : {}),
-        windows,
+        windows: windowsOf(spec),
         ...(failure ? { failure } : {}),
       });
       const metric = metricReport(spec, judgment, timezone, windows.current.end);

@@ -70,8 +70,25 @@ describe('classifyMetric: verdict table', () => {
       'slo',
     ],
     ['SLO met', wiggle(0.3), { slo: { max: 0.5 } }, 'normal', 'baseline'],
-    ['a 10-minute blip', burst(0.3, 0.9, 5, 10), {}, 'normal', 'baseline'],
-    ['a 25-minute blip (under episodeMinMinutes)', burst(0.3, 0.9, 5, 25), {}, 'normal', 'baseline'],
+    // Short blips are no episode; far beyond every baseline reading they are a spike (issue 9).
+    ['a 10-minute blip, +20%', burst(0.3, 0.36, 5, 10), {}, 'normal', 'baseline'],
+    ['a 10-minute spike to 3× the usual', burst(0.3, 0.9, 5, 10), {}, 'bad', 'spike'],
+    ['a 25-minute spike (under episodeMinMinutes)', burst(0.3, 0.9, 5, 25), {}, 'bad', 'spike'],
+    [
+      'a 25-minute 3× blip that a baseline day had too',
+      (o, day) => (day === 3 ? burst(0.3, 0.9, 5, 25)(o, 0) : burst(0.3, 0.9, 5, 25)(o, day)),
+      {},
+      'normal',
+      'baseline',
+    ],
+    [
+      'a 3× blip only a little above one a baseline day had (within spikeMargin)',
+      (o, day) => (day === 3 ? burst(0.3, 0.8, 2, 10)(o, 0) : burst(0.3, 0.9, 5, 10)(o, day)),
+      {},
+      'normal',
+      'baseline',
+    ],
+    ['a 10-minute dip on a lower-is-better metric', burst(0.3, 0.05, 5, 10), {}, 'normal', 'baseline'],
     ['a sustained 60-minute episode', burst(0.3, 0.9, 5, 60), {}, 'bad', 'episode'],
     ['a 60-minute dip on a lower-is-better metric', burst(0.3, 0.05, 5, 60), {}, 'normal', 'baseline'],
     [
@@ -120,6 +137,28 @@ describe('classifyMetric: verdict table', () => {
       'only 3 baseline days have data',
       (o, day) => (day > 3 ? undefined : wiggle(0.3)(o, day)),
       {},
+      'normal',
+      'baseline',
+    ],
+    // Interval scale (°C): +7 degrees all day is +9% — never past a relative test, clearly past the spread.
+    [
+      'ratio scale: 80 → 87 °C all day (+9%)',
+      shift(80, 87),
+      { unit: '°C', direction: 'neutral' },
+      'normal',
+      'baseline',
+    ],
+    [
+      'interval scale: 80 → 87 °C all day',
+      shift(80, 87),
+      { unit: '°C', direction: 'neutral', scale: 'interval' },
+      'bad',
+      'baseline',
+    ],
+    [
+      'interval scale: days of 79–81 °C, today 80.6 (within the spread)',
+      (o, day) => wiggle([80.6, 80, 81, 79.5, 80.5, 80, 79, 80.8][day]!)(o, day),
+      { unit: '°C', direction: 'neutral', scale: 'interval' },
       'normal',
       'baseline',
     ],
@@ -186,6 +225,13 @@ describe('classifyMetric: numbers', () => {
     expect(result.current).toBeNull();
   });
 
+  it('gives no relative change on an interval scale', () => {
+    const result = classify(shift(80, 87), { unit: '°C', direction: 'neutral', scale: 'interval' });
+
+    expect(result.change).toBeNull();
+    expect(result.current! - result.usual!).toBeCloseTo(7, 1);
+  });
+
   it('counts the baseline days that had data, were asked for and are needed', () => {
     const result = classify((o, day) => (day > 2 ? undefined : wiggle(0.3)(o, day)));
 
@@ -199,6 +245,21 @@ describe('classifyMetric: numbers', () => {
       {
         start: Date.parse('2026-11-25T14:00:00.000Z'),
         end: Date.parse('2026-11-25T15:00:00.000Z'),
+        peak: 0.9,
+        usual: expect.closeTo(0.3, 2) as number,
+      },
+    ]);
+    expect(result.onset).toEqual({ at: Date.parse('2026-11-25T14:00:00.000Z'), estimated: false });
+  });
+
+  it('gives a spike its reading, peak, usual value and onset', () => {
+    const result = classify(burst(0.3, 0.9, 5, 10));
+
+    expect(result).toMatchObject({ verdict: 'bad', rule: 'spike' });
+    expect(result.episodes).toEqual([
+      {
+        start: Date.parse('2026-11-25T14:00:00.000Z'),
+        end: Date.parse('2026-11-25T14:10:00.000Z'),
         peak: 0.9,
         usual: expect.closeTo(0.3, 2) as number,
       },
@@ -266,9 +327,11 @@ describe('classifyMetric: numbers', () => {
 describe('classifyMetric with the default thresholds', () => {
   it.each([
     ['p95 half again as high for 5 hours', burst(0.3, 0.45, 5, 300), 'bad', 'episode'],
-    ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'normal', 'baseline'],
+    // Too short for an episode, but far beyond every reading of the flat baseline days: a spike.
+    ['p95 half again as high for 2 hours', burst(0.3, 0.45, 5, 120), 'bad', 'spike'],
     ['p95 three times as high for 75 minutes', burst(0.3, 0.9, 5, 75), 'bad', 'episode'],
-    ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'normal', 'baseline'],
+    ['p95 three times as high for 20 minutes', burst(0.3, 0.9, 5, 20), 'bad', 'spike'],
+    ['p95 a fifth higher for 2 hours', burst(0.3, 0.36, 5, 120), 'normal', 'baseline'],
   ])('%s is %s', (_name, shape, verdict, rule) => {
     const result = classify(shape, { thresholds: defaultThresholds });
 
@@ -293,9 +356,10 @@ describe('classifyMetric: cases found in review', () => {
   });
 
   it.each([
-    ['one hourly reading', 1, 'normal'],
-    ['two hourly readings in a row', 2, 'bad'],
-  ])('on hourly data, %s far outside the band is %s', (_name, readings, verdict) => {
+    // One reading is no episode whatever the step; far beyond every baseline reading it is a spike.
+    ['one hourly reading', 1, 'spike'],
+    ['two hourly readings in a row', 2, 'episode'],
+  ])('on hourly data, %s far outside the band is bad by the %s rule', (_name, readings, rule) => {
     const hourly: Shape = (o, day) => {
       if (o % hourMs !== 0) return undefined;
       if (day === 0 && o >= 5 * hourMs && o < (5 + readings) * hourMs) return 0.9;
@@ -304,7 +368,7 @@ describe('classifyMetric: cases found in review', () => {
 
     const result = classify(hourly);
 
-    expect(result.verdict).toBe(verdict);
+    expect(result).toMatchObject({ verdict: 'bad', rule });
   });
 
   it('does not turn float noise on a zero baseline into an alarm', () => {
@@ -329,8 +393,12 @@ describe('classifyMetric: cases found in review', () => {
 
     const result = classify(shape);
 
-    expect(result.episodes).toEqual([]);
-    expect(result.verdict).toBe('normal');
+    // Each is a spike of its own (one reading each), never one episode across the gap.
+    expect(result).toMatchObject({ verdict: 'bad', rule: 'spike' });
+    expect(result.episodes.map((e) => [clock(e.start), clock(e.end)])).toEqual([
+      ['10:00', '10:05'],
+      ['12:00', '12:05'],
+    ]);
   });
 
   it('does not say a regression ended when it is still outside the band at the end of the window', () => {

@@ -15,6 +15,8 @@ export const thresholds: Thresholds = {
   episodeScore: 5,
   episodeMinChange: 0.3,
   episodeMinMinutes: 30,
+  episodeMargin: 0.5,
+  spikeMargin: 0.5,
   // The same as the sharp tier, so these tables test one episode rule at a time.
   sustainedScore: 5,
   sustainedMinChange: 0.3,

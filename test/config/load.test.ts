@@ -129,6 +129,7 @@ describe('parseConfig: a valid config', () => {
 
     expect(keys).toEqual(
       [
+        'episodeMargin',
         'episodeMinChange',
         'episodeMinMinutes',
         'episodeScore',
@@ -136,6 +137,7 @@ describe('parseConfig: a valid config', () => {
         'minChange',
         'minCoverage',
         'score',
+        'spikeMargin',
         'sustainedMinChange',
         'sustainedMinMinutes',
         'sustainedScore',
