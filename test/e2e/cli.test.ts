@@ -168,11 +168,13 @@ describe('exit 0: the demo report', () => {
   it('exits 0 and writes every requested file', () => {
     expect(result.code).toBe(0);
     expect(readdirSync(join(demoDir, 'out')).sort()).toEqual(
-      formats
-        .split(',')
-        .map((f) => `report.${f}`)
-        .sort(),
+      ['postmortem', ...formats.split(',').map((f) => `report.${f}`)].sort(),
     );
+    // A post-mortem starter for each bad stack (checkout and payments), beside report.md.
+    expect(readdirSync(join(demoDir, 'out/postmortem')).sort()).toEqual([
+      '2026-11-26-checkout.md',
+      '2026-11-26-payments.md',
+    ]);
     expect(readFileSync(join(demoDir, 'out/report.md'), 'utf8')).toContain(
       '## Web shop — daily health — 2026-11-26',
     );

@@ -4,7 +4,7 @@
  * webhook stand-in on node:http, and a temp file as $GITHUB_STEP_SUMMARY. Files come first, then each
  * channel is tried on its own; a failing one makes the exit code 1 and never leaks its secret.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,8 @@ const smtpPassword = 'Sm7pPassw0rdVerySecret';
 /** The secret part of a webhook URL, shaped like the ones Slack issues. */
 const slackToken = 'XXXXsecretTOKEN';
 const slackPath = `/services/T000/B000/${slackToken}`;
-const reportFiles = ['report.html', 'report.json', 'report.md', 'report.txt'];
+// report.md brings a post-mortem starter per bad stack under postmortem/.
+const reportFiles = ['postmortem', 'report.html', 'report.json', 'report.md', 'report.txt'];
 const recipients = {
   all: 'eng-leads@shop.example',
   payments: 'payments@shop.example',
@@ -194,10 +195,12 @@ async function run(world: World, options: Partial<ReportOptions>): Promise<Run> 
   };
 }
 
-/** Every file under out/ as text (binary parts of .eml files are base64 anyway). */
+/** Every file under out/, post-mortem starters included, as text (binary parts of .eml files are base64 anyway). */
 function outFiles(world: World): Record<string, string> {
   return Object.fromEntries(
-    readdirSync(world.out).map((f) => [f, readFileSync(join(world.out, f), 'utf8')] as const),
+    readdirSync(world.out, { recursive: true, encoding: 'utf8' })
+      .filter((f) => statSync(join(world.out, f)).isFile())
+      .map((f) => [f, readFileSync(join(world.out, f), 'utf8')] as const),
   );
 }
 
@@ -215,7 +218,9 @@ function everythingVisible(world: World, result: Run): string {
 }
 
 function expectReportFilesWritten(world: World): void {
-  for (const f of reportFiles) expect(readFileSync(join(world.out, f), 'utf8').length).toBeGreaterThan(100);
+  for (const f of reportFiles.filter((name) => name.startsWith('report.')))
+    expect(readFileSync(join(world.out, f), 'utf8').length).toBeGreaterThan(100);
+  expect(readdirSync(join(world.out, 'postmortem'))).toHaveLength(2); // one starter per bad stack
   const json = JSON.parse(readFileSync(join(world.out, 'report.json'), 'utf8')) as Report;
   expect(json.summary).toEqual({ bad: 2, good: 1, normal: 3, unknown: 1 });
 }
