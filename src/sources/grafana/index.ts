@@ -81,6 +81,7 @@ async function fetchGrafana(
     secrets,
     timeoutMs: config.timeoutMs,
     maxAttempts: config.maxAttempts,
+    maxBytes: config.maxResponseBytes,
     deps: ctx,
     readsBody: (status) => status === 400 || status === 207,
     authHint: `check the token of source "${config.id}": a Grafana service account token with the Viewer role`,

@@ -66,6 +66,7 @@ async function fetchPrometheus(
     secrets,
     timeoutMs,
     maxAttempts: config.maxAttempts,
+    maxBytes: config.maxResponseBytes,
     deps: ctx,
     readsBody: (status) => status === 400 || status === 422,
     authHint: `check the token of source "${config.id}" (a bearer token, or "user:password" for basic auth)`,
