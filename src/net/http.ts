@@ -137,7 +137,7 @@ export async function request(req: NetRequest): Promise<NetResult> {
         return interrupted() ?? fail('network', `cannot reach ${origin(url)} (${codeOf(error)})`);
       }
       const status = response.status;
-      const headers = flatHeaders(response.headers as IncomingHttpHeaders);
+      const headers = flatHeaders(response.headers);
 
       if (status >= 300 && status < 400 && headers.location !== undefined) {
         response.data.destroy();
@@ -165,7 +165,10 @@ export async function request(req: NetRequest): Promise<NetResult> {
       const body = await readBody(response.data, maxBytes, signal);
       if (body.kind === 'interrupted') return interrupted() ?? fail('network', 'the request was interrupted');
       if (body.kind === 'cut-short') {
-        return fail('network', `the answer from ${origin(url)} (HTTP ${status}) was cut short after ${body.bytes} bytes (${body.why})`);
+        return fail(
+          'network',
+          `the answer from ${origin(url)} (HTTP ${status}) was cut short after ${body.bytes} bytes (${body.why})`,
+        );
       }
       if (body.kind === 'too-large') {
         return fail(
@@ -228,7 +231,8 @@ function readBody(stream: Readable, limit: number, signal: AbortSignal): Promise
       settle(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: codeOf(error) }),
     );
     stream.on('close', () => {
-      if (!settled) settle(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: 'closed' });
+      if (!settled)
+        settle(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: 'closed' });
     });
   });
 }
@@ -240,18 +244,7 @@ function errorDetail(text: string, secrets: readonly (string | undefined)[]): st
     const body = JSON.parse(text) as unknown;
     if (body && typeof body === 'object') {
       const b = body as Record<string, unknown>;
-      const errors = Array.isArray(b.errors)
-        ? b.errors
-            .map((e) =>
-              typeof e === 'string'
-                ? e
-                : e && typeof e === 'object'
-                  ? String((e as Record<string, unknown>).detail ?? (e as Record<string, unknown>).title ?? '')
-                  : '',
-            )
-            .filter(Boolean)
-            .join('; ')
-        : '';
+      const errors = Array.isArray(b.errors) ? b.errors.map(errorText).filter(Boolean).join('; ') : '';
       const found = [b.error, b.message, errors].find((v) => typeof v === 'string' && v.trim() !== '');
       if (typeof found === 'string') detail = found;
     }
@@ -262,11 +255,19 @@ function errorDetail(text: string, secrets: readonly (string | undefined)[]): st
   return safeText(detail, secrets, detailChars);
 }
 
+/** Datadog's `errors` entries: strings, or `{ detail, title }` objects. */
+function errorText(entry: unknown): string {
+  if (typeof entry === 'string') return entry;
+  if (!entry || typeof entry !== 'object') return '';
+  const { detail, title } = entry as Record<string, unknown>;
+  return typeof detail === 'string' ? detail : typeof title === 'string' ? title : '';
+}
+
 function flatHeaders(headers: IncomingHttpHeaders | Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : `${value as string | number}`;
   }
   return out;
 }
@@ -296,5 +297,9 @@ function codeOf(error: unknown): string {
 }
 
 function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`;
+  return n >= 1024 * 1024
+    ? `${Math.round(n / 1024 / 1024)} MB`
+    : n >= 1024
+      ? `${Math.round(n / 1024)} KB`
+      : `${n} bytes`;
 }

@@ -9,9 +9,10 @@ import { redact } from '../errors';
  * ANSI/VT escape sequences (CSI, OSC, and two-byte escapes), C0/C1 control characters, DEL, and the
  * bidi overrides/isolates that can make a line read differently from what it holds.
  */
-// eslint-disable-next-line no-control-regex
-const escapeSequence = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
-// eslint-disable-next-line no-control-regex
+
+const escapeSequence =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
+
 const controlOrBidi = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 
 /**

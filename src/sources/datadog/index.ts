@@ -71,6 +71,7 @@ async function fetchPlan(
     endpoint,
     credentials: { apiKey: config.apiKey, appKey: config.appKey },
     timeoutMs: config.timeoutMs ?? defaultTimeoutMs,
+    maxBytes: config.maxResponseBytes,
     maxAttempts: config.maxAttempts ?? defaultMaxAttempts,
     deadline: ctx.now() + fetchBudgetMs,
     maxCallMs: callBudgetMs,

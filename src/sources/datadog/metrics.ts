@@ -103,7 +103,10 @@ export async function fetchBatchV2(
       if (!parsed.success) throw new DatadogCallError('body', 'unreadable answer: not a timeseries response');
       if (!parsed.data.data) {
         throw parsed.data.errors
-          ? new DatadogCallError('query', `Datadog could not run the query: ${parsed.data.errors}`)
+          ? new DatadogCallError(
+              'query',
+              `Datadog could not run the query: ${session.safe(String(parsed.data.errors))}`,
+            )
           : new DatadogCallError('body', 'unreadable answer: no data');
       }
       return parsed.data.data.attributes;
@@ -144,7 +147,7 @@ export async function fetchUnitV1(
       if (parsed.data.status === 'error' || (parsed.data.error && !parsed.data.series?.length))
         throw new DatadogCallError(
           'query',
-          `Datadog could not run the query: ${parsed.data.error ?? 'error'}`,
+          `Datadog could not run the query: ${session.safe(parsed.data.error ?? 'error')}`,
         );
       return parsed.data;
     },

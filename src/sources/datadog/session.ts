@@ -5,6 +5,7 @@
  * never holds a key.
  */
 import { redact } from '../../errors';
+import { safeText, secretForms } from '../../net/text';
 import type { Logger } from '../../logger';
 import { retryAfterMs, retriesOf, withRetry, type RetryDecision, type RetryPolicy } from '../../net/retry';
 import {
@@ -29,6 +30,7 @@ export type CallErrorKind =
   | 'network' // no answer: refused, reset, DNS
   | 'timeout' // no answer within timeoutMs
   | 'body' // an answer we cannot read
+  | 'too-large' // an answer over maxResponseBytes: never retried
   | 'budget' // rate-limit or time budget spent before the request could start
   | 'aborted'; // the caller gave up
 
@@ -52,6 +54,8 @@ export interface SessionOptions {
   endpoint: DatadogEndpoint;
   credentials: ApiCredentials;
   timeoutMs: number;
+  /** Largest answer accepted, after decompression (the edge's default when unset). */
+  maxBytes?: number;
   maxAttempts: number;
   /** Epoch ms after which no request or retry starts. */
   deadline: number;
@@ -84,7 +88,7 @@ function describeStatus(status: number): string {
 }
 
 /** The first readable error text of an answer, shortened. */
-function errorDetail(bodyText: string | undefined): string {
+function errorDetail(bodyText: string | undefined, secrets: readonly string[]): string {
   if (!bodyText) return '';
   let detail: string;
   try {
@@ -96,8 +100,7 @@ function errorDetail(bodyText: string | undefined): string {
     // A proxy's HTML error page says nothing the status does not.
     detail = /^\s*</.test(bodyText) ? '' : bodyText;
   }
-  detail = detail.replace(/\s+/g, ' ').trim();
-  return detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;
+  return safeText(detail, secrets, 200);
 }
 
 export class DatadogSession {
@@ -111,9 +114,14 @@ export class DatadogSession {
     this.budget = new RateLimitBudget({ now: o.now, sleep: o.sleep });
   }
 
+  /** Outside text (an error inside an answer) made safe to show: flattened, scrubbed, then cut. */
+  safe(text: string, max = 200): string {
+    return safeText(text, [this.o.credentials.apiKey, this.o.credentials.appKey], max);
+  }
+
   /** Remove both keys from a text (and anything it was built from). */
   redact(text: string): string {
-    return redact(text, [this.o.credentials.apiKey, this.o.credentials.appKey]);
+    return redact(text, secretForms([this.o.credentials.apiKey, this.o.credentials.appKey]));
   }
 
   /**
@@ -189,7 +197,14 @@ export class DatadogSession {
     const started = this.o.now();
     this.requests++;
     try {
-      const result = await invoke(createApis(this.o.endpoint, this.o.credentials, signal, exchange));
+      const result = await invoke(
+        createApis(this.o.endpoint, this.o.credentials, signal, exchange, {
+          timeoutMs: this.o.timeoutMs,
+          maxBytes: this.o.maxBytes,
+          secrets: [this.o.credentials.apiKey, this.o.credentials.appKey],
+          now: this.o.now,
+        }),
+      );
       return parse(result);
     } catch (error) {
       throw this.classify(error, exchange, timeout);
@@ -205,6 +220,18 @@ export class DatadogSession {
   private classify(error: unknown, exchange: Exchange, timeout: AbortSignal): DatadogCallError {
     if (error instanceof DatadogCallError) return error;
     if (this.o.signal.aborted) return new DatadogCallError('aborted', 'aborted');
+    if (timeout.aborted && exchange.bodyText === undefined)
+      return new DatadogCallError('timeout', `no answer within ${this.o.timeoutMs} ms`);
+    const failure = exchange.failure;
+    if (failure) {
+      // The edge's words are already flattened and scrubbed.
+      if (failure.kind === 'timeout') return new DatadogCallError('timeout', failure.message);
+      if (failure.kind === 'network') return new DatadogCallError('network', failure.message);
+      if (failure.kind === 'too-large')
+        return new DatadogCallError('too-large', failure.message, failure.status);
+      if (failure.kind === 'cancelled') return new DatadogCallError('aborted', 'aborted');
+      return new DatadogCallError('query', failure.message, failure.status);
+    }
     // The client's ApiException has the status too, but the exchange always has it when there was one.
     const status = exchange.status;
     if (status === undefined) {
@@ -213,10 +240,15 @@ export class DatadogSession {
       const why = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
       return new DatadogCallError('network', `request failed: ${why}`);
     }
-    const detail = errorDetail(exchange.bodyText);
+    const detail = errorDetail(exchange.bodyText, [this.o.credentials.apiKey, this.o.credentials.appKey]);
     const answered = `Datadog answered ${describeStatus(status)}${detail ? `: ${detail}` : ''}`;
     if (status >= 200 && status < 300) {
-      const why = error instanceof Error ? error.message : String(error);
+      // JSON.parse's message quotes the body: outside text, so it is made safe like any other.
+      const why = safeText(
+        error instanceof Error ? error.message : String(error),
+        [this.o.credentials.apiKey, this.o.credentials.appKey],
+        160,
+      );
       return new DatadogCallError('body', `unreadable answer (${why})`, status);
     }
     if (status === 401 || status === 403) {

@@ -9,6 +9,7 @@
  */
 import type { GrafanaSourceConfig } from '../../config/schema';
 import { redact } from '../../errors';
+import { safeText } from '../../net/text';
 import {
   HttpClient,
   RequestFailure,
@@ -145,13 +146,16 @@ async function fetchGrafana(
       const status = result.status ? ` (HTTP ${result.status})` : '';
       if (request.kind === 'grouped' && isRejection(result.status)) {
         // The template itself, or our rewrite of it? The stacks' own queries tell, each failing alone.
-        return fallBack(job, `grouped query ${job.refId} failed${status}: ${snippet(result.error)}`);
+        return fallBack(
+          job,
+          `grouped query ${job.refId} failed${status}: ${safeText(result.error, secrets)}`,
+        );
       }
       return failMembers(
         members,
         fail(
           'rejected',
-          `the query ${request.query} failed${status}: ${snippet(result.error)}`,
+          `the query ${request.query} failed${status}: ${safeText(result.error, secrets)}`,
           result.status,
         ),
       );
@@ -181,7 +185,11 @@ async function fetchGrafana(
       if (!parsed.success) {
         const error = apiError.safeParse(reply.body);
         if (reply.status === 400 && error.success) {
-          throw fail('rejected', `POST /api/ds/query: HTTP 400: ${error.data.message ?? 'bad request'}`, 400);
+          throw fail(
+            'rejected',
+            `POST /api/ds/query: HTTP 400: ${safeText(error.data.message ?? 'bad request', secrets)}`,
+            400,
+          );
         }
         throw fail(
           'malformed',
