@@ -129,6 +129,7 @@ export async function generateReports(
           failures: plan.groups.flatMap((g) =>
             g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
           ),
+          eventFailures: plan.events.map((e) => ({ stackId: e.stackId, kind: e.kind, error: message })),
           health: {
             id: sourceId,
             type: sourceConfig.type,
@@ -155,6 +156,7 @@ export async function generateReports(
     series: results.flatMap((r) => r.series).filter((s) => s.points.length <= maxPoints),
     events: results.flatMap((r) => r.events),
     failures: [...results.flatMap((r) => r.failures), ...oversized],
+    eventFailures: results.flatMap((r) => r.eventFailures ?? []),
     health: results.map((r) => r.health),
     onCall: results.flatMap((r) => (r.onCall ?? []).map((o) => ({ ...o, source: r.health.id }))),
   };

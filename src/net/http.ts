@@ -21,6 +21,7 @@
  */
 import axios from 'axios';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { isTransientStatus, retryAfterMs } from './retry';
 import { safeText } from './text';
@@ -76,6 +77,8 @@ export interface NetRequest {
   secrets?: readonly (string | undefined)[];
   /** Wall clock for Retry-After dates. */
   now?: () => number;
+  /** For https: a private CA to trust, or no verification (a self-signed management port). */
+  tls?: { ca?: string; insecure?: boolean };
 }
 
 /** A NetFailure as an Error, for callers (such as the Datadog client) that expect a throw. */
@@ -131,6 +134,14 @@ export async function request(req: NetRequest): Promise<NetResult> {
           signal,
           // No proxy from the environment: it would see the credentials.
           proxy: false,
+          ...(req.tls && (req.tls.ca || req.tls.insecure)
+            ? {
+                httpsAgent: new HttpsAgent({
+                  ...(req.tls.ca ? { ca: req.tls.ca } : {}),
+                  rejectUnauthorized: !req.tls.insecure,
+                }),
+              }
+            : {}),
         });
       } catch (error) {
         // Never keep axios' error: its config holds the request headers, credentials included.

@@ -95,3 +95,13 @@ export function incidentState(item: EventItem, timezone: string): string | undef
 export function eventCount(kind: string, n: number): string {
   return `${n} ${n === 1 ? kind.replace(/s$/, '') : kind}`;
 }
+
+/** True when the events search failed: its counts are unknown and must never read as 0. */
+export function eventsFailed(summary: { status?: string } | undefined): boolean {
+  return summary?.status === 'failed';
+}
+
+/** The words every renderer uses for a failed events search: "deployments: unknown (search failed)". */
+export function eventsUnknownText(kind: string): string {
+  return `${kind}: unknown (search failed)`;
+}

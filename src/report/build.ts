@@ -7,6 +7,7 @@ import { eventLookBackMs } from '../plan';
 import type { ReportWindows } from '../plan/windows';
 import {
   eventKinds,
+  type EventFailure,
   type OnCall,
   type Point,
   type QueryFailure,
@@ -14,7 +15,7 @@ import {
   type SourceEvent,
   type SourceHealth,
 } from '../sources/types';
-import { cutText, flattenText, stripUrlCredentials } from './redact';
+import { cutText, flattenText, safeText, stripUrlCredentials } from './redact';
 import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
 import { metricReason, stackReasons } from './wording';
 
@@ -23,6 +24,8 @@ export interface FetchedData {
   series: Series[];
   events: SourceEvent[];
   failures: QueryFailure[];
+  /** Event searches that failed: those stacks' counts are unknown. */
+  eventFailures?: EventFailure[];
   health: SourceHealth[];
   /** On-call per team, with the id of the source that told. */
   onCall?: (OnCall & { source: string })[];
@@ -102,7 +105,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       reasons: stackReasons(verdict, metrics),
       metrics,
       links: stack.links,
-      events: summariseEvents(stack, data.events, windows),
+      events: summariseEvents(stack, data.events, data.eventFailures ?? [], windows),
     };
   });
 
@@ -180,15 +183,29 @@ export function metricReport(
 function summariseEvents(
   stack: StackSpec,
   events: readonly SourceEvent[],
+  eventFailures: readonly EventFailure[],
   windows: ReportWindows,
 ): StackReport['events'] {
   const out: StackReport['events'] = {};
   const { start, end } = windows.current;
   for (const kind of eventKinds) {
     if (!stack.events[kind]) continue;
+    const failed = eventFailures.find((f) => f.stackId === stack.id && f.kind === kind);
+    if (failed) {
+      // A search that failed is not "0 deployments": the counts are unknown and say why.
+      out[kind] = {
+        status: 'failed',
+        error: safeText(failed.error, [], 300),
+        window: 0,
+        last14d: 0,
+        items: [],
+      };
+      continue;
+    }
     const mine = events.filter((e) => e.stackId === stack.id && e.kind === kind && e.at < end);
     const inWindow = mine.filter((e) => e.at >= start).sort((a, b) => b.at - a.at);
     const summary: EventSummary = {
+      status: 'ok',
       window: inWindow.length,
       last14d: mine.filter((e) => e.at >= end - eventLookBackMs).length,
       items: inWindow.slice(0, maxEventItems).map((e) => ({

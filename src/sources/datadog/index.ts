@@ -5,6 +5,7 @@
 import type { DatadogSourceConfig } from '../../config/schema';
 import { SourceError } from '../../errors';
 import type {
+  EventFailure,
   MetricSource,
   QueryFailure,
   QueryMember,
@@ -170,6 +171,7 @@ async function fetchPlan(
   // Events.
   const eventUnits = planEventUnits(plan.events);
   const events: SourceEvent[] = [];
+  const failedEvents: EventFailure[] = [];
   let eventFailures = 0;
   const runEvents = async (unit: (typeof eventUnits)[number]) => {
     try {
@@ -183,7 +185,15 @@ async function fetchPlan(
         ctx.logger.warn(say(`${unit.kind} search "${shorten(unit.query)}" has more events than read`));
     } catch (caught) {
       eventFailures++;
-      noteError(asCallError(caught), `${unit.kind} search "${shorten(unit.query)}"`);
+      const error = asCallError(caught);
+      noteError(error, `${unit.kind} search "${shorten(unit.query)}"`);
+      const reason = say(
+        error.kind === 'auth'
+          ? error.message
+          : `${unit.kind} search "${shorten(unit.query)}" failed: ${error.message}`,
+      );
+      for (const target of unit.targets)
+        failedEvents.push({ stackId: target.stackId, kind: unit.kind, error: reason });
     }
   };
 
@@ -216,6 +226,7 @@ async function fetchPlan(
     series,
     events,
     failures,
+    eventFailures: failedEvents,
     health: {
       id: config.id,
       type: 'datadog',

@@ -31,6 +31,7 @@ export type CallErrorKind =
   | 'timeout' // no answer within timeoutMs
   | 'body' // an answer we cannot read
   | 'too-large' // an answer over maxResponseBytes: never retried
+  | 'redirect' // sent elsewhere (another host): not followed, so the keys stay with Datadog
   | 'budget' // rate-limit or time budget spent before the request could start
   | 'aborted'; // the caller gave up
 
@@ -160,7 +161,7 @@ export class DatadogSession {
       const e = this.asCallError(error);
       const tries = retries > 0 ? ` (gave up after ${retries + 1} attempts)` : '';
       const final = new DatadogCallError(e.kind, this.redact(`${e.message}${tries}`), e.status, e.waitMs);
-      if (final.kind === 'auth') this.fatal = final;
+      if (final.kind === 'auth' || final.kind === 'redirect') this.fatal = final;
       throw final;
     }
   }
@@ -230,7 +231,8 @@ export class DatadogSession {
       if (failure.kind === 'too-large')
         return new DatadogCallError('too-large', failure.message, failure.status);
       if (failure.kind === 'cancelled') return new DatadogCallError('aborted', 'aborted');
-      return new DatadogCallError('query', failure.message, failure.status);
+      // A refused redirect: every later request would be sent the same way, so it is fatal like a 401.
+      return new DatadogCallError('redirect', failure.message, failure.status);
     }
     // The client's ApiException has the status too, but the exchange always has it when there was one.
     const status = exchange.status;

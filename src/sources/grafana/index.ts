@@ -23,6 +23,7 @@ import {
 import { membersOf, planGroup, singles, splitByLabel, type PromRequest } from '../prometheus/promql';
 import { chooseSteps, pointCount, type RangeSteps } from '../prometheus/step';
 import type {
+  EventFailure,
   EventQuery,
   MetricSource,
   Point,
@@ -34,6 +35,7 @@ import type {
   SourcePlan,
   SourceResult,
 } from '../types';
+import { FrameError, readFrames, type FrameSeries } from './frames';
 import {
   annotations,
   apiError,
@@ -58,13 +60,6 @@ export function createGrafanaSource(config: GrafanaSourceConfig, ctx: SourceCont
 interface Job {
   refId: string;
   request: PromRequest;
-}
-
-/** One value field of a frame: a series with its labels. */
-interface FrameSeries {
-  labels: Record<string, string>;
-  points: Point[];
-  stepMs?: number;
 }
 
 async function fetchGrafana(
@@ -160,7 +155,15 @@ async function fetchGrafana(
         ),
       );
     }
-    const found = framesToSeries(result.frames ?? [], plan);
+    let found: FrameSeries[];
+    try {
+      const read = readFrames(result.frames ?? [], plan);
+      for (const why of read.skipped) ctx.logger.debug(`source "${config.id}": ${job.refId}: skipped ${why}`);
+      found = read.series;
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      return failMembers(members, fail('malformed', `the answer to ${request.query}: ${error.message}`));
+    }
     if (request.kind === 'single') return assign(request.members, found, request.query);
     const byValue = splitByLabel(request, found, (s) => s.labels);
     if (!byValue) return fallBack(job, `answer to ${job.refId} not split by ${request.label}`);
@@ -224,6 +227,7 @@ async function fetchGrafana(
   );
 
   const eventErrors: string[] = [];
+  const eventFailures: EventFailure[] = [];
   let failedEventQueries = 0;
   const events: SourceEvent[] = [];
   const fetchAnnotations = async (tags: readonly string[]): Promise<Annotation[]> => {
@@ -268,15 +272,17 @@ async function fetchGrafana(
     } catch (error) {
       failedEventQueries += batch.queries.length;
       eventErrors.push(messageOf(error));
+      for (const q of batch.queries)
+        eventFailures.push({ stackId: q.stackId, kind: q.kind, error: messageOf(error) });
     }
   };
 
   const { batches, invalid } = eventBatches(plan.events);
   for (const q of invalid) {
     failedEventQueries++;
-    eventErrors.push(
-      `source "${config.id}": the ${q.kind} query "${q.query}" of stack ${q.stackId} names no tag; give a comma-separated tag list, e.g. "deploy,service:checkout"`,
-    );
+    const error = `source "${config.id}": the ${q.kind} query "${q.query}" of stack ${q.stackId} names no tag; give a comma-separated tag list, e.g. "deploy,service:checkout"`;
+    eventErrors.push(error);
+    eventFailures.push({ stackId: q.stackId, kind: q.kind, error });
   }
 
   await mapLimit<() => Promise<void>, void>(
@@ -293,6 +299,7 @@ async function fetchGrafana(
     series,
     events,
     failures,
+    eventFailures,
     health: {
       id: config.id,
       type: 'grafana',
@@ -380,50 +387,6 @@ export function queryModel(
   throw new Error(
     `a ${datasource.type} datasource needs its query model as a JSON object, e.g. {"rawSql": "…"}; got: ${snippet(query, 80)}`,
   );
-}
-
-/** Every value field (type number) of every frame with rows, as a series over [start, end). */
-export function framesToSeries(
-  frames: readonly DataFrame[],
-  range: { start: number; end: number },
-): FrameSeries[] {
-  const out: FrameSeries[] = [];
-  for (const frame of frames) {
-    const fields = frame.schema?.fields ?? [];
-    const columns = frame.data?.values ?? [];
-    const timeIndex = fields.findIndex((f) => f.type === 'time');
-    const times = (timeIndex >= 0 ? columns[timeIndex] : undefined) ?? [];
-    if (times.length === 0) continue;
-    fields.forEach((field, i) => {
-      if (field.type !== 'number') return;
-      const column = columns[i] ?? [];
-      const entities = frame.data?.entities?.[i];
-      const special = new Set([
-        ...(entities?.NaN ?? []),
-        ...(entities?.Inf ?? []),
-        ...(entities?.NegInf ?? []),
-      ]);
-      const points: Point[] = [];
-      times.forEach((t, row) => {
-        const at = toEpochMs(t);
-        if (at === undefined || at < range.start || at >= range.end) return;
-        const v = column[row];
-        points.push([at, !special.has(row) && typeof v === 'number' && Number.isFinite(v) ? v : null]);
-      });
-      const interval = fields[timeIndex]?.config?.interval;
-      out.push({ labels: field.labels ?? {}, points, ...(interval ? { stepMs: interval } : {}) });
-    });
-  }
-  return out;
-}
-
-function toEpochMs(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string') {
-    const at = Date.parse(value);
-    return Number.isNaN(at) ? undefined : at;
-  }
-  return undefined;
 }
 
 /** An event query as tags: "deploy,service:checkout" means annotations carrying both tags. */

@@ -217,7 +217,12 @@ async function fetchPrometheus(
     retries: http.retries,
     errors,
   };
-  return { series: outcome.series, events: [], failures: outcome.failures, health };
+  const eventFailures = plan.events.map((e) => ({
+    stackId: e.stackId,
+    kind: e.kind,
+    error: `source "${config.id}": Prometheus has no events; point ${e.kind} at a grafana or datadog source`,
+  }));
+  return { series: outcome.series, events: [], failures: outcome.failures, eventFailures, health };
 }
 
 function toPoints(series: MatrixSeries, plan: SourcePlan): Point[] {
