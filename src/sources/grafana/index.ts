@@ -26,7 +26,6 @@ import type {
   EventFailure,
   EventQuery,
   MetricSource,
-  Point,
   QueryFailure,
   QueryMember,
   Series,
@@ -36,14 +35,7 @@ import type {
   SourceResult,
 } from '../types';
 import { FrameError, readFrames, type FrameSeries } from './frames';
-import {
-  annotations,
-  apiError,
-  queryResponse,
-  type Annotation,
-  type DataFrame,
-  type QueryResult,
-} from './schema';
+import { annotations, apiError, queryResponse, type Annotation, type QueryResult } from './schema';
 
 /** refIds per /api/ds/query request: Grafana runs them concurrently; more makes one slow answer. */
 export const queriesPerRequest = 20;
