@@ -38,12 +38,16 @@ export function metricCells(m: MetricReport): { current: string; usual: string; 
 
 /**
  * A normal stack with something to say: an unknown metric, a bad one too light to turn the stack bad,
- * or data that stopped early. Its reasons are shown, never folded into the compact list of names.
+ * data that stopped early, or an events search that failed. Its reasons are shown, never folded into
+ * the compact list of names.
  */
 export function hasNotes(stack: StackReport): boolean {
   return (
     stack.verdict === 'normal' &&
-    stack.metrics.some((m) => m.verdict === 'bad' || m.verdict === 'unknown' || m.noDataSince !== undefined)
+    (stack.metrics.some(
+      (m) => m.verdict === 'bad' || m.verdict === 'unknown' || m.noDataSince !== undefined,
+    ) ||
+      Object.values(stack.events).some((e) => eventsFailed(e)))
   );
 }
 

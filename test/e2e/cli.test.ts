@@ -263,6 +263,7 @@ describe('exit 0: the demo report', () => {
     const checkout = json.stacks.find((s) => s.id === 'checkout')!;
 
     expect(checkout.events.deployments).toEqual({
+      status: 'ok',
       window: 1,
       last14d: 2,
       items: [{ at: '2026-11-25T13:20:00.000Z', title: 'checkout-api v2.41.0: new cart pricing query' }],

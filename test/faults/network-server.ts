@@ -44,6 +44,9 @@ export class NetworkFaultServer {
   /** Injected into the first `faultTimes` requests (all by default). */
   fault?: Fault;
   faultTimes = Infinity;
+  /** Only requests this picks misbehave (all by default), e.g. the events endpoint alone. */
+  faultWhen: (req: SeenRequest) => boolean = () => true;
+  private faulted = 0;
   url = '';
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -82,7 +85,9 @@ export class NetworkFaultServer {
       body: Buffer.concat(chunks).toString('utf8'),
     };
     this.requests.push(seen);
-    const fault = this.requests.length <= this.faultTimes ? this.fault : undefined;
+    const picked = this.fault !== undefined && this.faultWhen(seen) && this.faulted < this.faultTimes;
+    if (picked) this.faulted++;
+    const fault = picked ? this.fault : undefined;
     if (!fault) {
       const answer = await this.healthy(seen);
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
