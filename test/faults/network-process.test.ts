@@ -73,7 +73,7 @@ function configFor(source: object, events: boolean): object {
       window: '24h',
       baseline: { mode: 'daily', days: 3 },
     },
-    sources: [{ id: 'src', timeoutMs: 3000, maxAttempts: 1, ...source }],
+    sources: [{ id: 'src', timeoutMs: 20_000, maxAttempts: 1, ...source }],
     metrics: {
       latency: {
         label: 'p95 latency',
@@ -153,7 +153,8 @@ describe('network faults, whole process', () => {
     try {
       const run = await runCli(datadogConfig(server.url));
 
-      expect(run.code).toBe(0);
+      // stderr in the diff, should it fail.
+      expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
       const stacks = stacksOf(run);
       for (const s of stacks) {
         expect(s.events.deployments?.status).toBe('failed');
