@@ -168,6 +168,7 @@ export async function generateReports(
         failures: plan.groups.flatMap((g) =>
           g.members.map((m) => ({ stackId: m.stackId, metricId: m.metricId, error: message })),
         ),
+        eventFailures: plan.events.map((e) => ({ stackId: e.stackId, kind: e.kind, error: message })),
         health: {
           id: sourceId,
           type: sourceConfig.type,
@@ -224,6 +225,7 @@ export async function generateReports(
     series: recent.series,
     events: results.flatMap((r) => r.now.events),
     failures: [...results.flatMap((r) => r.now.failures), ...recent.failures],
+    eventFailures: results.flatMap((r) => r.now.eventFailures ?? []),
     health,
     onCall: results.flatMap((r) => (r.now.onCall ?? []).map((o) => ({ ...o, source: r.now.health.id }))),
   };

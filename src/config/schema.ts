@@ -127,6 +127,8 @@ const retryOptions = {
   timeoutMs: z.number().int().positive().optional(),
   /** Attempts per request, the first included. */
   maxAttempts: z.number().int().min(1).max(10).optional(),
+  /** Largest answer accepted, in bytes after decompression (default 256 MB); a larger one is never retried. */
+  maxResponseBytes: z.number().int().positive().optional(),
 };
 
 /** TLS for an https url: a private CA, or (for a self-signed test server only) no verification. */

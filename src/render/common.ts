@@ -45,12 +45,16 @@ export function metricCells(m: MetricReport): { current: string; usual: string; 
 
 /**
  * A normal stack with something to say: an unknown metric, a bad one too light to turn the stack bad,
- * or data that stopped early. Its reasons are shown, never folded into the compact list of names.
+ * data that stopped early, or an events search that failed. Its reasons are shown, never folded into
+ * the compact list of names.
  */
 export function hasNotes(stack: StackReport): boolean {
   return (
     stack.verdict === 'normal' &&
-    stack.metrics.some((m) => m.verdict === 'bad' || m.verdict === 'unknown' || m.noDataSince !== undefined)
+    (stack.metrics.some(
+      (m) => m.verdict === 'bad' || m.verdict === 'unknown' || m.noDataSince !== undefined,
+    ) ||
+      Object.values(stack.events).some((e) => eventsFailed(e)))
   );
 }
 
@@ -101,4 +105,14 @@ export function incidentState(item: EventItem, timezone: string): string | undef
 /** "1 incident" / "3 deployments": a count of events of a kind. */
 export function eventCount(kind: string, n: number): string {
   return `${n} ${n === 1 ? kind.replace(/s$/, '') : kind}`;
+}
+
+/** True when the events search failed: its counts are unknown and must never read as 0. */
+export function eventsFailed(summary: { status?: string } | undefined): boolean {
+  return summary?.status === 'failed';
+}
+
+/** The words every renderer uses for a failed events search: "deployments: unknown (search failed)". */
+export function eventsUnknownText(kind: string): string {
+  return `${kind}: unknown (search failed)`;
 }

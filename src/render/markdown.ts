@@ -3,6 +3,8 @@ import { formatEventTime, formatWindow } from '../report/format';
 import { streakWords } from '../report/story/wording';
 import type { Report, StackReport } from '../report/types';
 import {
+  eventsFailed,
+  eventsUnknownText,
   baselinePhrase,
   countsLine,
   eventCount,
@@ -52,6 +54,10 @@ function stackSection(stack: StackReport, timezone: string): string[] {
   const events: string[] = [];
   for (const [kind, summary] of Object.entries(stack.events)) {
     if (!summary) continue;
+    if (eventsFailed(summary)) {
+      events.push(eventsUnknownText(kind));
+      continue;
+    }
     events.push(`${eventCount(kind, summary.window)} in the window (14 d: ${summary.last14d})`);
     for (const item of summary.items.slice(0, 3)) {
       const title = item.url ? link(item.title, item.url) : escapeMarkdown(item.title);

@@ -6,6 +6,8 @@ import {
   baselinePhrase,
   countsLine,
   eventCount,
+  eventsFailed,
+  eventsUnknownText,
   hasNotes,
   incidentState,
   onCallText,
@@ -22,7 +24,8 @@ function sourceLine(s: Report['sources'][number]): string {
 function eventsLine(stack: StackReport): string | undefined {
   const parts: string[] = [];
   for (const [kind, summary] of Object.entries(stack.events)) {
-    if (summary) parts.push(`${eventCount(kind, summary.window)} (14 d: ${summary.last14d})`);
+    if (eventsFailed(summary)) parts.push(eventsUnknownText(kind));
+    else if (summary) parts.push(`${eventCount(kind, summary.window)} (14 d: ${summary.last14d})`);
   }
   return parts.length > 0 ? `in the window: ${parts.join(', ')}` : undefined;
 }

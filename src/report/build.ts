@@ -7,6 +7,7 @@ import { eventLookBackMs } from '../plan';
 import { reportWindows, type ReportWindows } from '../plan/windows';
 import {
   eventKinds,
+  type EventFailure,
   type OnCall,
   type Point,
   type QueryFailure,
@@ -14,7 +15,7 @@ import {
   type SourceEvent,
   type SourceHealth,
 } from '../sources/types';
-import { cutText, flattenText, stripUrlCredentials } from './redact';
+import { cutText, flattenText, safeText, stripUrlCredentials } from './redact';
 import { linkedFirst, withOnsetAndLinks } from './story/links';
 import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
 import { metricReason, stackReasons } from './wording';
@@ -24,6 +25,8 @@ export interface FetchedData {
   series: Series[];
   events: SourceEvent[];
   failures: QueryFailure[];
+  /** Event searches that failed: those stacks' counts are unknown. */
+  eventFailures?: EventFailure[];
   health: SourceHealth[];
   /** On-call per team, with the id of the source that told. */
   onCall?: (OnCall & { source: string })[];
@@ -131,7 +134,11 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       reasons: stackReasons(verdict, metrics),
       metrics: drawsCharts(verdict) ? metrics : metrics.map(withoutChart),
       links: stack.links,
-      events: linkedFirst(summariseEvents(stack, data.events, windows), metrics, maxEventItems),
+      events: linkedFirst(
+        summariseEvents(stack, data.events, data.eventFailures ?? [], windows),
+        metrics,
+        maxEventItems,
+      ),
     };
   });
 
@@ -224,15 +231,29 @@ export function metricReport(
 function summariseEvents(
   stack: StackSpec,
   events: readonly SourceEvent[],
+  eventFailures: readonly EventFailure[],
   windows: ReportWindows,
 ): StackReport['events'] {
   const out: StackReport['events'] = {};
   const { start, end } = windows.current;
   for (const kind of eventKinds) {
     if (!stack.events[kind]) continue;
+    const failed = eventFailures.find((f) => f.stackId === stack.id && f.kind === kind);
+    if (failed) {
+      // A search that failed is not "0 deployments": the counts are unknown and say why.
+      out[kind] = {
+        status: 'failed',
+        error: safeText(failed.error, [], 300),
+        window: 0,
+        last14d: 0,
+        items: [],
+      };
+      continue;
+    }
     const mine = events.filter((e) => e.stackId === stack.id && e.kind === kind && e.at < end);
     const inWindow = mine.filter((e) => e.at >= start).sort((a, b) => b.at - a.at);
     const summary: EventSummary = {
+      status: 'ok',
       window: inWindow.length,
       last14d: mine.filter((e) => e.at >= end - eventLookBackMs).length,
       items: inWindow.slice(0, maxEventItems).map((e) => ({

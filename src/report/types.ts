@@ -105,6 +105,14 @@ export interface EventItem {
 }
 
 export interface EventSummary {
+  /**
+   * `ok`: the counts are facts. `failed`: the search failed, the counts are unknown (window and
+   * last14d are then 0 and mean nothing; `error` says why). Absent in reports written before
+   * this field existed, where it meant ok.
+   */
+  status?: 'ok' | 'failed';
+  /** Why the search failed (one line, no secret). */
+  error?: string;
   /** Events inside the current window. */
   window: number;
   /** Events over the last 14 days up to the report time. */

@@ -11,6 +11,8 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import axios, { type AxiosInstance } from 'axios';
 import { SourceError, redact } from '../errors';
+import { request as netRequest } from '../net/http';
+import { cut as cutText, flatten, safeText, secretForms } from '../net/text';
 import type { SourceHealth } from './types';
 import {
   defaultRetryPolicy,
@@ -23,7 +25,8 @@ import {
   type RetryPolicy,
 } from '../net/retry';
 
-export const defaultTimeoutMs = 30_000;
+export { defaultTimeoutMs } from '../net/http';
+import { defaultTimeoutMs } from '../net/http';
 
 /** Why a request failed; decides retrying, stopping early and the wording. */
 export type FailureKind =
@@ -34,6 +37,7 @@ export type FailureKind =
   | 'timeout'
   | 'network'
   | 'malformed' // an answer we cannot read
+  | 'too-large' // an answer over the size limit: never retried
   | 'cancelled'
   | 'skipped'; // not sent: an earlier failure made it pointless
 
@@ -95,6 +99,8 @@ export interface HttpClientOptions {
   notFoundHint: string;
   /** TLS settings for https URLs (a private CA, or no verification for a self-signed test server). */
   tls?: TlsSettings;
+  /** Largest answer accepted (after decompression); the edge's default when unset. */
+  maxBytes?: number;
 }
 
 /** TLS settings as the config gives them, the CA already read from its file. */
@@ -199,47 +205,62 @@ export class HttpClient {
     return { retry: true, waitMs: retryAfterMs(error.retryAfter, this.options.deps.now()) };
   }
 
+  /** One attempt through the network edge (src/net/http.ts): timeout over the body, size cap, same-origin redirects. */
   private async attempt(request: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
     if (signal.aborted) throw this.fail('cancelled', 'cancelled');
     this.requests++;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
     const where = `${request.method} ${request.path}`;
-    let status: number;
-    let text: string;
-    let headers: Record<string, unknown>;
-    try {
-      const response = await this.axios.request<string>({
-        ...this.axiosRequest(request),
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      status = response.status;
-      text = typeof response.data === 'string' ? response.data : '';
-      headers = response.headers;
-    } catch (error) {
-      // Never keep axios' error: its config holds the Authorization header.
-      if (signal.aborted) throw this.fail('cancelled', `cancelled (${where})`);
-      if (timeout.aborted)
-        throw this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
-      const code = (error as { code?: unknown }).code;
-      throw this.fail(
-        'network',
-        `cannot reach ${this.shownUrl} (${typeof code === 'string' ? code : 'network error'})`,
-      );
-    }
+    const { url, data, headers } = this.axiosRequest(request);
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    const result = await netRequest({
+      method: request.method,
+      url: withParams(base + url, request.params),
+      headers: {
+        Accept: 'application/json',
+        ...this.options.headers,
+        ...(headers ?? (data !== undefined ? { 'Content-Type': 'application/json' } : {})),
+      },
+      body: data === undefined || typeof data === 'string' ? data : JSON.stringify(data),
+      timeoutMs: this.timeoutMs,
+      maxBytes: this.options.maxBytes,
+      tls: this.options.tls,
+      signal,
+      secrets: this.options.secrets,
+      now: this.options.deps.now,
+    });
 
-    const body = parseJson(text);
-    const ok = status >= 200 && status < 300;
-    if (ok || this.options.readsBody?.(status)) {
+    if (result.kind === 'ok' || (result.kind === 'http' && this.options.readsBody?.(result.status!))) {
+      const status = result.status!;
+      const text = result.text ?? '';
+      const body = parseJson(text);
       if (body === undefined) {
         throw this.fail(
           'malformed',
-          `${where} answered HTTP ${status} with a body that is not JSON: ${snippet(text)}`,
+          `${where} answered HTTP ${status} with a body that is not JSON: ${safeText(text, this.options.secrets, 120)}`,
           status,
         );
       }
       return { status, body };
     }
-    throw this.failureFor(status, body, text, headers, where);
+    switch (result.kind) {
+      case 'cancelled':
+        throw this.fail('cancelled', `cancelled (${where})`);
+      case 'timeout':
+        throw this.fail('timeout', `${result.message} (${where} at ${this.shownUrl})`);
+      case 'network':
+        throw this.fail('network', result.message);
+      case 'too-large':
+        throw this.fail('too-large', `${where}: ${result.message}`, result.status);
+      case 'malformed':
+        throw this.fail('malformed', `${where}: ${result.message}`, result.status);
+      case 'http':
+        break;
+    }
+    const status = result.status!;
+    // A refused redirect (another host) has no body to read: the edge's words say it.
+    if (status >= 300 && status < 400) throw this.fail('rejected', `${where}: ${result.message}`, status);
+    const text = result.text ?? '';
+    throw this.failureFor(status, parseJson(text), text, result.headers ?? {}, where);
   }
 
   private async attemptLines<T>(
@@ -338,7 +359,9 @@ export class HttpClient {
     headers: Record<string, unknown>,
     where: string,
   ): RequestFailure {
-    const detail = errorDetail(body, text);
+    // Scrubbed and flattened before it is cut: no piece of a secret survives at the cut.
+    const raw = errorDetail(body, text);
+    const detail = /^\s*</.test(raw) ? '' : safeText(raw, this.options.secrets);
     const said = `HTTP ${status}${detail ? `: ${detail}` : ''}`;
     if (status === 401 || status === 403) {
       return this.fail(
@@ -365,7 +388,7 @@ export class HttpClient {
     return new RequestFailure(
       this.options.sourceId,
       kind,
-      redact(message, this.options.secrets),
+      redact(message, secretForms(this.options.secrets)),
       status,
       retryAfter,
     );
@@ -433,34 +456,48 @@ function parseJson(text: string): unknown {
  * The useful part of an error body: Prometheus `error`, Grafana `message`, Splunk `messages[].text`,
  * PagerDuty `error.message`, else the start of the text.
  */
+/** Raw: the caller scrubs, flattens and cuts it (in that order). */
 function errorDetail(body: unknown, text: string): string {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>;
     for (const key of ['error', 'message']) {
-      if (typeof b[key] === 'string' && b[key]) return snippet(b[key]);
+      if (typeof b[key] === 'string' && b[key]) return b[key];
     }
     const nested = b.error as Record<string, unknown> | undefined;
     if (nested && typeof nested === 'object' && typeof nested.message === 'string') {
       const errors = Array.isArray(nested.errors) ? nested.errors.filter((e) => typeof e === 'string') : [];
-      return snippet([nested.message, ...errors].join(': '));
+      return [nested.message, ...errors].join(': ');
     }
     if (Array.isArray(b.messages)) {
       const texts = b.messages
         .map((m: unknown) => (m && typeof m === 'object' ? (m as { text?: unknown }).text : undefined))
         .filter((t): t is string => typeof t === 'string' && t !== '');
-      if (texts.length > 0) return snippet(texts.join('; '));
+      if (texts.length > 0) return texts.join('; ');
     }
   }
-  return snippet(text);
+  return text;
 }
 
+/** Our own text (a query, say) on one line and cut; outside text goes through safeText instead. */
 export function snippet(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return cutText(flatten(text), max);
+}
+
+/** The URL with `a=1&tags=x&tags=y` appended (array values repeat the key). */
+function withParams(url: string, params: HttpRequest['params']): string {
+  if (!params) return url;
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) for (const v of value as readonly string[]) search.append(key, v);
+    else search.append(key, String(value));
+  }
+  const text = search.toString();
+  if (!text) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${text}`;
 }
 
 function describeUnexpected(error: unknown, secrets: readonly (string | undefined)[]): string {
-  return redact(error instanceof Error ? error.message : String(error), secrets);
+  return safeText(error instanceof Error ? error.message : String(error), secrets);
 }
 
 // Health accounting shared by the adapters.

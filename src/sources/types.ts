@@ -85,6 +85,13 @@ export interface QueryFailure {
   error: string;
 }
 
+/** An event search that failed: that stack's count of that kind is unknown, never zero. */
+export interface EventFailure {
+  stackId: string;
+  kind: EventKind;
+  error: string;
+}
+
 export interface SourceHealth {
   id: string;
   type: string;
@@ -98,6 +105,8 @@ export interface SourceResult {
   series: Series[];
   events: SourceEvent[];
   failures: QueryFailure[];
+  /** Event searches that failed (none when absent): their stacks' counts show as unknown. */
+  eventFailures?: EventFailure[];
   health: SourceHealth;
   /**
    * Milliseconds spent turning answers into series (inside the fetch's wall time), where the adapter

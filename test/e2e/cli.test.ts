@@ -267,6 +267,7 @@ describe('exit 0: the demo report', () => {
     const checkout = json.stacks.find((s) => s.id === 'checkout')!;
 
     expect(checkout.events.deployments).toEqual({
+      status: 'ok',
       window: 2,
       last14d: 6,
       items: [

@@ -6,6 +6,8 @@
  * with the URL, its path (the secret part) and the run's other secrets.
  */
 import { redact } from '../../errors';
+import { NetError, request } from '../../net/http';
+import { safeText } from '../../net/text';
 import { defaultRetryPolicy, isTransientStatus, retriesOf, retryAfterMs, withRetry } from '../../net/retry';
 import type { RetryDecision, RetryPolicy } from '../../net/retry';
 import type { DeliveryChannel, DeliveryContext, DeliveryResult } from '../types';
@@ -47,6 +49,8 @@ export function githubRunUrl(env: Record<string, string | undefined>): string | 
 
 function describe(error: unknown): string {
   if (error instanceof SlackHttpError) return error.message;
+  if (error instanceof NetError)
+    return error.failure.kind === 'timeout' ? 'request timed out' : error.failure.message;
   // Duck-typed: fetch's errors (TypeError, DOMException) may come from another realm.
   const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
   if (name === 'TimeoutError' || name === 'AbortError') return 'request timed out';
@@ -110,17 +114,27 @@ export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel 
 
       const attempt = async (attemptNo: number): Promise<void> => {
         if (attemptNo > 1) ctx.logger.debug(`slack: attempt ${attemptNo}/${policy.maxAttempts}`);
-        const response = await fetch(config.webhook, {
+        const result = await request({
           method: 'POST',
+          url: config.webhook,
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body,
-          signal: AbortSignal.timeout(timeoutMs),
-          redirect: 'error',
+          timeoutMs,
+          // Slack answers "ok" or a short code; anything longer is not Slack.
+          maxBytes: 64 * 1024,
+          secrets,
+          now: ctx.now,
         });
-        // Slack answers "ok" on success and a short code (invalid_payload, no_service…) otherwise.
-        const text = (await response.text().catch(() => '')).slice(0, 200).trim();
-        if (!response.ok)
-          throw new SlackHttpError(response.status, text, response.headers.get('retry-after'));
+        if (result.kind === 'ok') return;
+        if (result.kind === 'http' && result.status !== undefined && result.status >= 400) {
+          // Slack answers a short code (invalid_payload, no_service…) on failure.
+          throw new SlackHttpError(
+            result.status,
+            safeText(result.text ?? '', secrets, 200),
+            result.headers?.['retry-after'] ?? null,
+          );
+        }
+        throw new NetError(result);
       };
 
       const decide = (error: unknown): RetryDecision => {
@@ -130,8 +144,10 @@ export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel 
             error.status === 429
               ? { retry: true, waitMs: retryAfterMs(error.retryAfter, ctx.now()) }
               : { retry: isTransientStatus(error.status) };
+        } else if (error instanceof NetError) {
+          // Network trouble or a timeout: worth another try; a refused redirect or an oversize answer is not.
+          decision = { retry: error.failure.retryable };
         } else {
-          // Network trouble or a timeout: worth another try.
           decision = { retry: true };
         }
         if (decision.retry)

@@ -11,7 +11,7 @@
  */
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
-import { eventCount, hasNotes, onCallText } from '../../render/common';
+import { eventCount, eventsFailed, eventsUnknownText, hasNotes, onCallText } from '../../render/common';
 import { streakCounts, streakWords } from '../../report/story/wording';
 
 /** Slack's Block Kit limits for a message (docs.slack.dev: blocks, text object, header block). */
@@ -110,8 +110,9 @@ function stackTitle(stack: StackReport): string {
 function eventsLine(stack: StackReport): string {
   const parts: string[] = [];
   for (const kind of ['incidents', 'deployments', 'alerts'] as const) {
-    const n = stack.events[kind]?.window ?? 0;
-    if (n) parts.push(eventCount(kind, n));
+    const summary = stack.events[kind];
+    if (eventsFailed(summary)) parts.push(eventsUnknownText(kind));
+    else if (summary?.window) parts.push(eventCount(kind, summary.window));
   }
   return parts.length ? `\n_${parts.join(', ')} in the window_` : '';
 }

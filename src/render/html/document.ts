@@ -17,7 +17,7 @@ import {
   usableZone,
 } from '../../report/format';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
-import { countsLine, hasNotes, incidentState, onCallText, orderedStacks } from '../common';
+import { countsLine, eventsFailed, hasNotes, incidentState, onCallText, orderedStacks } from '../common';
 import { streakTag, streakWords } from '../../report/story/wording';
 import { calendarTable } from './calendar';
 import { escapeHtml, linkOrText, safeHref } from './escape';
@@ -153,6 +153,8 @@ export function chartAlt(metric: MetricReport, timezone: string): string {
 
 function eventLines(title: string, summary: EventSummary | undefined, timezone: string): string {
   if (!summary) return '';
+  if (eventsFailed(summary))
+    return `<div style="margin-top:4px"><b>${escapeHtml(title)}</b>: unknown (search failed)</div>`;
   const counts =
     summary.window === 0
       ? `none in the window (${summary.last14d} in 14 days)`

@@ -7,11 +7,12 @@
  * - Both keys are always passed, so `DD_API_KEY` / `DD_APP_KEY` are never read.
  * - The client's own retry (`enableRetry`) stays off: it ignores Retry-After, does not retry network
  *   errors, and waits uncapped. src/net/retry.ts does that job.
- * - Its HTTP library is wrapped so that status, headers (X-RateLimit-*) and the raw body of every
- *   answer are recorded: the client's ApiException carries neither headers nor, for JSON, the text.
+ * - Its HTTP library is the network edge (EdgeHttpLibrary below), which also records status,
+ *   headers (X-RateLimit-*) and the raw body of every answer.
  */
 import type * as DatadogClient from '@datadog/datadog-api-client';
 import type { client, v1, v2 } from '@datadog/datadog-api-client';
+import { NetError, request as netRequest, type NetFailure } from '../../net/http';
 
 /** The parts of the client this adapter uses. */
 interface ClientParts {
@@ -85,7 +86,7 @@ export function resolveEndpoint(options: { site?: string; url?: string }): Datad
   return { apiUrl: `https://api.${site}`, appUrl: `https://${appHost}`, display: `site ${site}` };
 }
 
-/** What one HTTP exchange looked like, filled in by the recording library. */
+/** What one HTTP exchange looked like, filled in by the edge library. */
 export interface Exchange {
   status?: number;
   headers: Record<string, string>;
@@ -95,26 +96,67 @@ export interface Exchange {
    * client should deserialise instead: for a large answer, the client's own object copy is skipped.
    */
   readBody?: (text: string) => string;
+  /** Set when no whole answer came: the edge's failure (network, timeout, too-large, cancelled). */
+  failure?: NetFailure;
 }
 
-/** The client's fetch-based library, with everything it answers copied into an Exchange. */
-class RecordingHttpLibrary implements client.HttpLibrary {
+/** Limits the edge applies to each Datadog request. */
+export interface EdgeLimits {
+  timeoutMs: number;
+  maxBytes?: number;
+  secrets: readonly string[];
+  now: () => number;
+}
+
+/**
+ * The client's HTTP library, served by the network edge (src/net/http.ts) instead of the client's
+ * fetch: the body is read whole inside the timeout (the fetch library's body read never settles when
+ * a connection closes early, so the run simply ran out of work), answers are capped in size, and a
+ * redirect to another host is refused, so DD-API-KEY and DD-APPLICATION-KEY stay with Datadog.
+ * Every exchange is recorded: the client's ApiException carries neither headers nor, for JSON, the text.
+ */
+export class EdgeHttpLibrary implements client.HttpLibrary {
+  enableRetry = false;
+
   constructor(
-    private readonly inner: client.HttpLibrary,
     private readonly exchange: Exchange,
+    private readonly limits: EdgeLimits,
   ) {}
 
   async send(request: client.RequestContext): Promise<client.ResponseContext> {
-    const response = await this.inner.send(request);
-    this.exchange.status = response.httpStatusCode;
-    this.exchange.headers = { ...response.headers };
-    // Read the body once here (the abort signal still bounds it), and hand the client a copy, or what
-    // the caller's reader leaves of it. A large answer's text is not kept once it has been read.
-    const raw = await response.body.text();
-    const ok = response.httpStatusCode >= 200 && response.httpStatusCode < 300;
-    const text = ok && this.exchange.readBody ? this.exchange.readBody(raw) : raw;
+    const body = request.getBody();
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body))
+      throw new Error('multipart bodies are not used by scrumops');
+    const result = await netRequest({
+      method: request.getHttpMethod().toString(),
+      url: request.getUrl(),
+      headers: request.getHeaders(),
+      body,
+      timeoutMs: this.limits.timeoutMs,
+      maxBytes: this.limits.maxBytes,
+      signal: request.getHttpConfig().signal,
+      secrets: this.limits.secrets,
+      now: this.limits.now,
+    });
+    if (
+      result.kind !== 'ok' &&
+      (result.kind !== 'http' || result.status === undefined || result.status < 400)
+    ) {
+      // No answer the client could read (a refused redirect included): the session classifies it.
+      if (result.status !== undefined) this.exchange.status = result.status;
+      this.exchange.failure = result;
+      throw new NetError(result);
+    }
+    const status = result.status!;
+    const headers = result.headers ?? {};
+    const raw = result.text ?? '';
+    this.exchange.status = status;
+    this.exchange.headers = { ...headers };
+    // Hand the client the text, or what the caller's reader leaves of it: a large answer's text is
+    // read into columns once and not kept.
+    const text = status >= 200 && status < 300 && this.exchange.readBody ? this.exchange.readBody(raw) : raw;
     this.exchange.bodyText = text;
-    return new (datadog().client.ResponseContext)(response.httpStatusCode, response.headers, {
+    return new (datadog().client.ResponseContext)(status, headers, {
       text: () => Promise.resolve(text),
       binary: () => Promise.resolve(Buffer.from(text)),
     });
@@ -156,15 +198,14 @@ export function createApis(
   credentials: ApiCredentials,
   signal: AbortSignal,
   exchange: Exchange,
+  limits: EdgeLimits,
 ): DatadogApis {
   quietClientLogger();
   const dd = datadog();
-  const inner = new dd.client.IsomorphicFetchHttpLibrary();
-  inner.enableRetry = false;
   const configuration = dd.client.createConfiguration({
     baseServer: new dd.client.BaseServerConfiguration(endpoint.apiUrl, {}),
     authMethods: { apiKeyAuth: credentials.apiKey, appKeyAuth: credentials.appKey },
-    httpApi: new RecordingHttpLibrary(inner, exchange),
+    httpApi: new EdgeHttpLibrary(exchange, limits),
     httpConfig: { signal: signal as unknown as client.HttpConfiguration['signal'], compress: true },
     enableRetry: false,
   });

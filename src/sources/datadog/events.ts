@@ -82,7 +82,7 @@ export async function fetchEventUnit(
         return parsed.data;
       },
     );
-    for (const item of response.data ?? []) {
+    for (const item of response.data) {
       const at = eventTime(item);
       if (at === undefined || at < o.start || at >= o.end) continue;
       const id = item.id ?? `${at}:${eventTitle(item)}`;
@@ -104,7 +104,7 @@ export async function fetchEventUnit(
       }
     }
     cursor = response.meta?.page?.after ?? undefined;
-    if (!cursor || (response.data ?? []).length === 0) return { events, truncated: false };
+    if (!cursor || response.data.length === 0) return { events, truncated: false };
   }
   return { events, truncated: true };
 }

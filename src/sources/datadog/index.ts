@@ -6,6 +6,7 @@ import type { DatadogSourceConfig } from '../../config/schema';
 import { SourceError } from '../../errors';
 import { ColumnSeries } from '../columns';
 import type {
+  EventFailure,
   MetricSource,
   QueryFailure,
   QueryMember,
@@ -72,6 +73,7 @@ async function fetchPlan(
     endpoint,
     credentials: { apiKey: config.apiKey, appKey: config.appKey },
     timeoutMs: config.timeoutMs ?? defaultTimeoutMs,
+    maxBytes: config.maxResponseBytes,
     maxAttempts: config.maxAttempts ?? defaultMaxAttempts,
     deadline: ctx.now() + fetchBudgetMs,
     maxCallMs: callBudgetMs,
@@ -165,6 +167,7 @@ async function fetchPlan(
   // Events.
   const eventUnits = planEventUnits(plan.events);
   const events: SourceEvent[] = [];
+  const failedEvents: EventFailure[] = [];
   let eventFailures = 0;
   const runEvents = async (unit: (typeof eventUnits)[number]) => {
     try {
@@ -178,7 +181,15 @@ async function fetchPlan(
         ctx.logger.warn(say(`${unit.kind} search "${shorten(unit.query)}" has more events than read`));
     } catch (caught) {
       eventFailures++;
-      noteError(asCallError(caught), `${unit.kind} search "${shorten(unit.query)}"`);
+      const error = asCallError(caught);
+      noteError(error, `${unit.kind} search "${shorten(unit.query)}"`);
+      const reason = say(
+        error.kind === 'auth'
+          ? error.message
+          : `${unit.kind} search "${shorten(unit.query)}" failed: ${error.message}`,
+      );
+      for (const target of unit.targets)
+        failedEvents.push({ stackId: target.stackId, kind: unit.kind, error: reason });
     }
   };
 
@@ -211,6 +222,7 @@ async function fetchPlan(
     series,
     events,
     failures,
+    eventFailures: failedEvents,
     health: {
       id: config.id,
       type: 'datadog',

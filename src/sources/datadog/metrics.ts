@@ -172,7 +172,10 @@ export async function fetchBatchV2(
       if (!answer) throw new DatadogCallError('body', 'unreadable answer: no body');
       if (!answer.hasData) {
         throw answer.errors
-          ? new DatadogCallError('query', `Datadog could not run the query: ${answer.errors}`)
+          ? new DatadogCallError(
+              'query',
+              `Datadog could not run the query: ${session.safe(String(answer.errors))}`,
+            )
           : new DatadogCallError('body', 'unreadable answer: no data');
       }
       return answer;
@@ -218,7 +221,7 @@ export async function fetchUnitV1(
       if (parsed.data.status === 'error' || (parsed.data.error && !parsed.data.series?.length))
         throw new DatadogCallError(
           'query',
-          `Datadog could not run the query: ${parsed.data.error ?? 'error'}`,
+          `Datadog could not run the query: ${session.safe(parsed.data.error ?? 'error')}`,
         );
       return parsed.data;
     },

@@ -52,30 +52,32 @@ export const v1QueryResponseSchema = z.object({
 });
 export type V1QueryResponse = z.infer<typeof v1QueryResponseSchema>;
 
-/** GET /api/v2/events: a page of events and the cursor of the next page. */
+/**
+ * GET /api/v2/events: a page of events and the cursor of the next page. `data` is required: an answer
+ * without it (an error inside a 200, a proxy's page) is not an empty page, and counting it as one
+ * would show "0 deployments" for a search that never ran.
+ */
 export const eventsListResponseSchema = z.object({
-  data: z
-    .array(
-      z.object({
-        id: z.string().nullish(),
-        attributes: z
-          .object({
-            /** The client turns the ISO string into a Date (Invalid Date when unparseable). */
-            timestamp: z.unknown().optional(),
-            message: z.string().nullish(),
-            tags: z.array(z.string()).nullish(),
-            /**
-             * The event's own attributes. Loose: events are routed to stacks by any of them (`service`,
-             * `@evt.name`, …). An object, not a record: the client hands over class instances.
-             */
-            attributes: z
-              .looseObject({ title: z.string().nullish(), timestamp: z.number().nullish() })
-              .nullish(),
-          })
-          .nullish(),
-      }),
-    )
-    .nullish(),
+  data: z.array(
+    z.object({
+      id: z.string().nullish(),
+      attributes: z
+        .object({
+          /** The client turns the ISO string into a Date (Invalid Date when unparseable). */
+          timestamp: z.unknown().optional(),
+          message: z.string().nullish(),
+          tags: z.array(z.string()).nullish(),
+          /**
+           * The event's own attributes. Loose: events are routed to stacks by any of them (`service`,
+           * `@evt.name`, …). An object, not a record: the client hands over class instances.
+           */
+          attributes: z
+            .looseObject({ title: z.string().nullish(), timestamp: z.number().nullish() })
+            .nullish(),
+        })
+        .nullish(),
+    }),
+  ),
   meta: z.object({ page: z.object({ after: z.string().nullish() }).nullish() }).nullish(),
 });
 export type EventsListResponse = z.infer<typeof eventsListResponseSchema>;

@@ -5,6 +5,7 @@
  * never holds a key.
  */
 import { redact } from '../../errors';
+import { safeText, secretForms } from '../../net/text';
 import type { Logger } from '../../logger';
 import { retryAfterMs, retriesOf, withRetry, type RetryDecision, type RetryPolicy } from '../../net/retry';
 import {
@@ -29,6 +30,8 @@ export type CallErrorKind =
   | 'network' // no answer: refused, reset, DNS
   | 'timeout' // no answer within timeoutMs
   | 'body' // an answer we cannot read
+  | 'too-large' // an answer over maxResponseBytes: never retried
+  | 'redirect' // sent elsewhere (another host): not followed, so the keys stay with Datadog
   | 'budget' // rate-limit or time budget spent before the request could start
   | 'aborted'; // the caller gave up
 
@@ -52,6 +55,8 @@ export interface SessionOptions {
   endpoint: DatadogEndpoint;
   credentials: ApiCredentials;
   timeoutMs: number;
+  /** Largest answer accepted, after decompression (the edge's default when unset). */
+  maxBytes?: number;
   maxAttempts: number;
   /** Epoch ms after which no request or retry starts. */
   deadline: number;
@@ -84,7 +89,7 @@ function describeStatus(status: number): string {
 }
 
 /** The first readable error text of an answer, shortened. */
-function errorDetail(bodyText: string | undefined): string {
+function errorDetail(bodyText: string | undefined, secrets: readonly string[]): string {
   if (!bodyText) return '';
   let detail: string;
   try {
@@ -96,8 +101,7 @@ function errorDetail(bodyText: string | undefined): string {
     // A proxy's HTML error page says nothing the status does not.
     detail = /^\s*</.test(bodyText) ? '' : bodyText;
   }
-  detail = detail.replace(/\s+/g, ' ').trim();
-  return detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;
+  return safeText(detail, secrets, 200);
 }
 
 export class DatadogSession {
@@ -124,9 +128,14 @@ export class DatadogSession {
     }
   }
 
+  /** Outside text (an error inside an answer) made safe to show: flattened, scrubbed, then cut. */
+  safe(text: string, max = 200): string {
+    return safeText(text, [this.o.credentials.apiKey, this.o.credentials.appKey], max);
+  }
+
   /** Remove both keys from a text (and anything it was built from). */
   redact(text: string): string {
-    return redact(text, [this.o.credentials.apiKey, this.o.credentials.appKey]);
+    return redact(text, secretForms([this.o.credentials.apiKey, this.o.credentials.appKey]));
   }
 
   /**
@@ -167,7 +176,7 @@ export class DatadogSession {
       const e = this.asCallError(error);
       const tries = retries > 0 ? ` (gave up after ${retries + 1} attempts)` : '';
       const final = new DatadogCallError(e.kind, this.redact(`${e.message}${tries}`), e.status, e.waitMs);
-      if (final.kind === 'auth') this.fatal = final;
+      if (final.kind === 'auth' || final.kind === 'redirect') this.fatal = final;
       throw final;
     }
   }
@@ -208,7 +217,14 @@ export class DatadogSession {
     const started = this.o.now();
     this.requests++;
     try {
-      const result = await invoke(createApis(this.o.endpoint, this.o.credentials, signal, exchange));
+      const result = await invoke(
+        createApis(this.o.endpoint, this.o.credentials, signal, exchange, {
+          timeoutMs: this.o.timeoutMs,
+          maxBytes: this.o.maxBytes,
+          secrets: [this.o.credentials.apiKey, this.o.credentials.appKey],
+          now: this.o.now,
+        }),
+      );
       return this.timed(() => parse(result));
     } catch (error) {
       throw this.classify(error, exchange, timeout);
@@ -224,6 +240,19 @@ export class DatadogSession {
   private classify(error: unknown, exchange: Exchange, timeout: AbortSignal): DatadogCallError {
     if (error instanceof DatadogCallError) return error;
     if (this.o.signal.aborted) return new DatadogCallError('aborted', 'aborted');
+    if (timeout.aborted && exchange.bodyText === undefined)
+      return new DatadogCallError('timeout', `no answer within ${this.o.timeoutMs} ms`);
+    const failure = exchange.failure;
+    if (failure) {
+      // The edge's words are already flattened and scrubbed.
+      if (failure.kind === 'timeout') return new DatadogCallError('timeout', failure.message);
+      if (failure.kind === 'network') return new DatadogCallError('network', failure.message);
+      if (failure.kind === 'too-large')
+        return new DatadogCallError('too-large', failure.message, failure.status);
+      if (failure.kind === 'cancelled') return new DatadogCallError('aborted', 'aborted');
+      // A refused redirect: every later request would be sent the same way, so it is fatal like a 401.
+      return new DatadogCallError('redirect', failure.message, failure.status);
+    }
     // The client's ApiException has the status too, but the exchange always has it when there was one.
     const status = exchange.status;
     if (status === undefined) {
@@ -232,10 +261,15 @@ export class DatadogSession {
       const why = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
       return new DatadogCallError('network', `request failed: ${why}`);
     }
-    const detail = errorDetail(exchange.bodyText);
+    const detail = errorDetail(exchange.bodyText, [this.o.credentials.apiKey, this.o.credentials.appKey]);
     const answered = `Datadog answered ${describeStatus(status)}${detail ? `: ${detail}` : ''}`;
     if (status >= 200 && status < 300) {
-      const why = error instanceof Error ? error.message : String(error);
+      // JSON.parse's message quotes the body: outside text, so it is made safe like any other.
+      const why = safeText(
+        error instanceof Error ? error.message : String(error),
+        [this.o.credentials.apiKey, this.o.credentials.appKey],
+        160,
+      );
       return new DatadogCallError('body', `unreadable answer (${why})`, status);
     }
     if (status === 401 || status === 403) {

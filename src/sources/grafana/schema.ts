@@ -23,6 +23,13 @@ export const dataFrame = z.object({
     .object({
       name: z.string().optional(),
       refId: z.string().optional(),
+      /** `type`: timeseries-wide/multi/long, table, numeric-*, … ; `custom.resultType`: "exemplar" for exemplars. */
+      meta: z
+        .looseObject({
+          type: z.string().nullish(),
+          custom: z.looseObject({ resultType: z.string().nullish() }).nullish(),
+        })
+        .nullish(),
       fields: z.array(frameField).default([]),
     })
     .optional(),
@@ -42,7 +49,8 @@ export const queryResult = z.object({
   status: z.number().optional(),
   error: z.string().optional(),
   errorSource: z.string().optional(),
-  frames: z.array(dataFrame).nullish(),
+  /** Checked frame by frame (frames.ts), so one odd frame fails only its own refId. */
+  frames: z.array(z.unknown()).nullish(),
 });
 
 /** 200 (and 400/207 when some queries failed). */

@@ -66,6 +66,7 @@ async function fetchPagerduty(
     secrets,
     timeoutMs: config.timeoutMs,
     maxAttempts: config.maxAttempts,
+    maxBytes: config.maxResponseBytes,
     deps: ctx,
     authHint: `check the token of source "${config.id}": a PagerDuty REST API key (Integrations → API Access Keys; read-only is enough)`,
     notFoundHint: `check the url of source "${config.id}" (https://api.pagerduty.com, or https://api.eu.pagerduty.com) and the ids it names`,

@@ -5,6 +5,7 @@
  */
 import type { PrometheusSourceConfig } from '../../config/schema';
 import { redact } from '../../errors';
+import { safeText } from '../../net/text';
 import type {
   MetricSource,
   Point,
@@ -66,6 +67,7 @@ async function fetchPrometheus(
     secrets,
     timeoutMs,
     maxAttempts: config.maxAttempts,
+    maxBytes: config.maxResponseBytes,
     deps: ctx,
     readsBody: (status) => status === 400 || status === 422,
     authHint: `check the token of source "${config.id}" (a bearer token, or "user:password" for basic auth)`,
@@ -94,7 +96,7 @@ async function fetchPrometheus(
     if (answer.status !== 200) {
       const error = apiError.safeParse(answer.body);
       const detail = error.success
-        ? `${error.data.errorType ?? 'error'}: ${error.data.error}`
+        ? safeText(`${error.data.errorType ?? 'error'}: ${error.data.error}`, secrets)
         : 'no error message';
       throw fail('rejected', `query rejected (HTTP ${answer.status} ${detail}): ${query}`, answer.status);
     }
@@ -105,8 +107,10 @@ async function fetchPrometheus(
         `unexpected answer to a range query: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       );
     }
+    // A warning is the server's text: one line, no escape codes (a "\n::error::" must not become a
+    // workflow command), no secret.
     for (const w of parsed.data.warnings ?? [])
-      ctx.logger.warn(`source "${config.id}": Prometheus warns: ${w}`);
+      ctx.logger.warn(`source "${config.id}": Prometheus warns: ${safeText(String(w), secrets)}`);
     return parsed.data.data.result;
   };
 
@@ -213,7 +217,12 @@ async function fetchPrometheus(
     retries: http.retries,
     errors,
   };
-  return { series: outcome.series, events: [], failures: outcome.failures, health };
+  const eventFailures = plan.events.map((e) => ({
+    stackId: e.stackId,
+    kind: e.kind,
+    error: `source "${config.id}": Prometheus has no events; point ${e.kind} at a grafana or datadog source`,
+  }));
+  return { series: outcome.series, events: [], failures: outcome.failures, eventFailures, health };
 }
 
 function toPoints(series: MatrixSeries, plan: SourcePlan): Point[] {

@@ -102,6 +102,7 @@ async function fetchSplunk(
     secrets,
     timeoutMs: config.timeoutMs ?? splunkTimeoutMs,
     maxAttempts: config.maxAttempts,
+    maxBytes: config.maxResponseBytes,
     deps: ctx,
     ...(tls ? { tls } : {}),
     authHint: `check the token of source "${config.id}": a Splunk authentication token (Settings → Tokens) of a user whose role may search the indexes the queries name`,

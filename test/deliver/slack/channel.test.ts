@@ -255,7 +255,11 @@ describe('createSlackChannel', () => {
           await gone.start();
           const webhook = gone.url;
           await gone.stop();
-          return { webhook, replies: [], error: /fetch failed \(ECONNREFUSED\) \(after 3 retries\)$/ };
+          return {
+            webhook,
+            replies: [],
+            error: /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) \(after 3 retries\)$/,
+          };
         },
       ],
       [

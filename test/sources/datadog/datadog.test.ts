@@ -376,7 +376,7 @@ describe('datadog source: rate limits and failures', () => {
     );
 
     expect(result.health).toMatchObject({ status: 'failed', requests: 2, retries: 1 });
-    expect(result.failures[0]?.error).toMatch(/request failed: ECONNREFUSED/);
+    expect(result.failures[0]?.error).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
   });
 
   it('isolates a bad query inside a batch: only its metrics fail', async () => {

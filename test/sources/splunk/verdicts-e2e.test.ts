@@ -243,6 +243,7 @@ describe('PagerDuty beside the verdicts', () => {
       { team: 'shop', source: 'pd', status: 'ok', names: ['Ada Lovelace'], of: 'Shop primary' },
     ]);
     expect(report.stacks.find((s) => s.id === 'checkout')!.events.incidents).toEqual({
+      status: 'ok',
       window: 1,
       last14d: 1,
       items: [

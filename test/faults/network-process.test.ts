@@ -1,0 +1,212 @@
+/**
+ * The few network faults that need a whole process: the built CLI (dist/cli/main.js) against
+ * loopback servers. What matters here is what only a process shows — its exit code, that it ends
+ * at all (a Datadog answer cut short used to leave the run with nothing to wait for: exit 0, no
+ * files, no message), and what reaches stdout/stderr.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Report } from '../../src/report/types';
+import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
+import { NetworkFaultServer, type Fault, type SeenRequest } from './network-server';
+
+const bin = join(__dirname, '../../dist/cli/main.js');
+const at = '2026-11-26T08:00:00.000Z';
+const promToken = 'prom-process-token-0a1b2c3d4e5f';
+const secrets = [apiKey, appKey, promToken];
+
+let dir: string;
+let upstream: FakeDatadog;
+beforeAll(async () => {
+  upstream = new FakeDatadog();
+  await upstream.start();
+});
+afterAll(() => upstream.close());
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'scrumops-netproc-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Every report file's text. */
+  files: Record<string, string>;
+  ms: number;
+}
+
+function runCli(config: object): Promise<ProcessRun> {
+  const configPath = join(dir, 'scrumops.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const out = join(dir, 'out');
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [bin, 'report', '--config', configPath, '--at', at, '--out', out, '--format', 'json,md,txt'],
+    {
+      env: { PATH: process.env.PATH, DD_API_KEY: apiKey, DD_APP_KEY: appKey, PROM_TOKEN: promToken },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      const files: Record<string, string> = {};
+      if (existsSync(out)) for (const f of readdirSync(out)) files[f] = readFileSync(join(out, f), 'utf8');
+      resolve({ code, stdout, stderr, files, ms: Date.now() - started });
+    });
+  });
+}
+
+function configFor(source: object, events: boolean): object {
+  return {
+    report: {
+      title: 'faults',
+      timezone: 'UTC',
+      at: '08:00',
+      window: '24h',
+      baseline: { mode: 'daily', days: 3 },
+    },
+    sources: [{ id: 'src', timeoutMs: 20_000, maxAttempts: 1, ...source }],
+    metrics: {
+      latency: {
+        label: 'p95 latency',
+        source: 'src',
+        query:
+          (source as { type: string }).type === 'datadog'
+            ? 'avg:trace.http.request.duration{env:prod,service:{{service}}}'
+            : 'avg(http_latency_seconds{service="{{service}}"})',
+        unit: 's',
+        direction: 'lower',
+      },
+    },
+    stacks: ['checkout', 'cart'].map((id) => ({
+      id,
+      vars: { service: id },
+      metrics: ['latency'],
+      ...(events ? { events: { deployments: { source: 'src', query: `source:deploy service:${id}` } } } : {}),
+    })),
+  };
+}
+
+function datadogConfig(url: string, events = true): object {
+  return configFor({ type: 'datadog', url, apiKey: '${DD_API_KEY}', appKey: '${DD_APP_KEY}' }, events);
+}
+
+async function behindFaults(fault: Fault, when: (req: SeenRequest) => boolean = () => true) {
+  const server = await new NetworkFaultServer(async (req) => {
+    const answer = await fetch(upstream.url + req.path, {
+      method: req.method,
+      headers: {
+        'content-type': 'application/json',
+        'dd-api-key': String(req.headers['dd-api-key'] ?? ''),
+        'dd-application-key': String(req.headers['dd-application-key'] ?? ''),
+      },
+      body: req.method === 'GET' ? undefined : req.body,
+    });
+    return { status: answer.status, body: await answer.text() };
+  }).start();
+  server.fault = fault;
+  server.faultWhen = when;
+  return server;
+}
+
+function assertClean(run: ProcessRun): void {
+  const everything = [run.stdout, run.stderr, ...Object.values(run.files)].join('\n');
+  for (const secret of secrets) {
+    for (let i = 0; i + 8 <= secret.length; i++) expect(everything).not.toContain(secret.slice(i, i + 8));
+  }
+  // Nothing from a server starts a workflow command or reaches the terminal as an escape code.
+  for (const line of run.stderr.split('\n')) expect(line).not.toMatch(/^\s*::/);
+  expect(run.stderr).not.toContain('\u001b');
+}
+
+const stacksOf = (run: ProcessRun) => (JSON.parse(run.files['report.json']!) as Report).stacks;
+
+describe('network faults, whole process', () => {
+  it('a Datadog answer cut short every time: exit 1 with files and a message, not exit 0 with nothing', async () => {
+    const server = await behindFaults({ kind: 'truncate' });
+    try {
+      const run = await runCli(datadogConfig(server.url));
+
+      expect(run.code).toBe(1);
+      expect(Object.keys(run.files).sort()).toEqual(['report.json', 'report.md', 'report.txt']);
+      expect(run.stderr).toMatch(/source "src".*cut short/);
+      expect(stacksOf(run).map((s) => s.verdict)).toEqual(['unknown', 'unknown']);
+      expect(run.ms).toBeLessThan(60_000);
+      assertClean(run);
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+
+  it('a failed Datadog events search: metrics judged, deployments "unknown (search failed)", never 0', async () => {
+    const server = await behindFaults({ kind: 'status', status: 500, body: '{"errors":["down"]}' }, (req) =>
+      req.path.startsWith('/api/v2/events'),
+    );
+    try {
+      const run = await runCli(datadogConfig(server.url));
+
+      // stderr in the diff, should it fail.
+      expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+      const stacks = stacksOf(run);
+      for (const s of stacks) {
+        expect(s.events.deployments?.status).toBe('failed');
+        expect(s.events.deployments?.error).toMatch(/500/);
+      }
+      expect(stacks.every((s) => s.verdict !== 'unknown')).toBe(true);
+      expect(run.files['report.txt']).toContain('deployments: unknown (search failed)');
+      assertClean(run);
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+
+  it('a Datadog redirect to another host: the keys never reach it', async () => {
+    const other = await new NetworkFaultServer(() => ({ status: 200, body: '{}' })).start('127.0.0.2');
+    const server = await behindFaults({
+      kind: 'redirect',
+      status: 302,
+      location: `${other.url}/api/v2/query/timeseries`,
+    });
+    try {
+      const run = await runCli(datadogConfig(server.url));
+
+      expect(other.requests).toEqual([]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/another host/);
+      assertClean(run);
+    } finally {
+      await server.stop();
+      await other.stop();
+    }
+  }, 90_000);
+
+  it('a Prometheus warning that tries to start a workflow command reaches stderr as one flat line', async () => {
+    const hostile = 'slow query\n::error title=pwned::owned\u001b[31m red \u001b]8;;http://x\u0007link';
+    const server = await new NetworkFaultServer(() => ({
+      status: 200,
+      body: JSON.stringify({
+        status: 'success',
+        warnings: [hostile, `echo ${promToken}`],
+        data: { resultType: 'matrix', result: [] },
+      }),
+    })).start();
+    try {
+      const run = await runCli(
+        configFor({ type: 'prometheus', url: server.url, token: '${PROM_TOKEN}' }, false),
+      );
+
+      expect(run.stderr).toMatch(/Prometheus warns: slow query :/);
+      assertClean(run);
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,325 @@
+/**
+ * The four network targets of the fault suite, each behind a NetworkFaultServer: Datadog (the repo's
+ * fake Datadog, reached through the fault server), Prometheus and Grafana (canned answers in their
+ * real shapes), Slack (an incoming webhook). `run` drives the real adapter in-process and returns
+ * what a reader of the report would learn: status, which stacks are unknown and why, every text the
+ * run produced (results, reasons, log lines) to search for secrets.
+ */
+import type { Logger } from '../../src/logger';
+import { createSlackChannel } from '../../src/deliver/slack';
+import { createDatadogSource } from '../../src/sources/datadog';
+import { createGrafanaSource } from '../../src/sources/grafana';
+import { createPrometheusSource } from '../../src/sources/prometheus';
+import type { SourceContext, SourcePlan } from '../../src/sources/types';
+import { sampleReport } from '../fixtures/sample-report';
+import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
+import type { Healthy, SeenRequest } from './network-server';
+
+export const end = Date.UTC(2026, 10, 26, 8, 0, 0);
+export const start = end - 3 * 3600_000;
+const stepMs = 60_000;
+export const stacks = ['checkout', 'cart'] as const;
+
+export type TargetName = 'datadog' | 'prometheus' | 'grafana' | 'slack';
+
+export interface RunLimits {
+  timeoutMs: number;
+  maxBytes?: number;
+  maxAttempts: number;
+}
+
+export interface Outcome {
+  /** ok | partial | failed for a source; sent | failed for Slack. */
+  status: string;
+  /** Stack id → the reason its metric is unknown. */
+  unknown: Record<string, string>;
+  /** Stack id → why its events are unknown. */
+  eventsUnknown: Record<string, string>;
+  /** Every text the run produced. */
+  text: string;
+  /** Attempts beyond the first, all requests together. */
+  retries: number;
+}
+
+export interface Target {
+  name: TargetName;
+  /** Every secret the target's config holds. */
+  secrets: string[];
+  healthy: Healthy;
+  /** Run the adapter against `url` (the fault server, or whatever a test points it at). */
+  run(url: string, limits: RunLimits): Promise<Outcome>;
+  close(): Promise<void>;
+}
+
+function recordingLogger(lines: string[]): Logger {
+  return {
+    info: (m) => lines.push(m),
+    warn: (m) => lines.push(m),
+    debug: (m) => lines.push(m),
+  };
+}
+
+function ctxFor(lines: string[]): SourceContext {
+  return {
+    configDir: '/tmp',
+    reportTime: end,
+    logger: recordingLogger(lines),
+    now: Date.now,
+    // Backoff waits are the retry policy's business (tested in test/net): here they cost nothing.
+    sleep: () => Promise.resolve(),
+    random: () => 0,
+  };
+}
+
+function sourceOutcome(
+  result: Awaited<ReturnType<ReturnType<typeof createPrometheusSource>['fetch']>>,
+  lines: string[],
+): Outcome {
+  const unknown: Record<string, string> = {};
+  for (const f of result.failures) unknown[f.stackId] = f.error;
+  const eventsUnknown: Record<string, string> = {};
+  for (const f of result.eventFailures ?? []) eventsUnknown[f.stackId] = f.error;
+  return {
+    status: result.health.status,
+    unknown,
+    eventsUnknown,
+    text: JSON.stringify(result) + '\n' + lines.join('\n'),
+    retries: result.health.retries,
+  };
+}
+
+function promPlan(template: (s: string) => string, withEvents: boolean): SourcePlan {
+  return {
+    start,
+    end,
+    eventsStart: start,
+    groups: [
+      {
+        template: template('{{service}}'),
+        members: stacks.map((s) => ({
+          stackId: s,
+          metricId: 'latency',
+          query: template(s),
+          vars: { service: s },
+        })),
+      },
+    ],
+    events: withEvents
+      ? stacks.map((s) => ({ stackId: s, kind: 'deployments' as const, query: `deploy,service:${s}` }))
+      : [],
+  };
+}
+
+/** A matrix answer with one series per service named in the query (`=~"a|b"` or `="a"`). */
+function matrixFor(query: string): unknown {
+  const m = /service=~?"([^"]*)"/.exec(query);
+  const services = m ? m[1]!.split('|') : ['x'];
+  const values: [number, string][] = [];
+  for (let t = start; t < end; t += stepMs) values.push([t / 1000, '0.25']);
+  return services.map((service) => ({ metric: { service }, values }));
+}
+
+export async function datadogTarget(): Promise<Target> {
+  const upstream = new FakeDatadog();
+  await upstream.start();
+  upstream.events = stacks.map((s, i) => ({
+    id: `evt-${s}`,
+    at: end - (i + 1) * 600_000,
+    title: `deploy ${s}`,
+    tags: ['source:deploy', `service:${s}`],
+  }));
+  const healthy: Healthy = async (req: SeenRequest) => {
+    const answer = await fetch(upstream.url + req.path, {
+      method: req.method,
+      headers: {
+        'content-type': 'application/json',
+        'dd-api-key': String(req.headers['dd-api-key'] ?? ''),
+        'dd-application-key': String(req.headers['dd-application-key'] ?? ''),
+      },
+      body: req.method === 'GET' ? undefined : req.body,
+    });
+    return { status: answer.status, body: await answer.text() };
+  };
+  return {
+    name: 'datadog',
+    secrets: [apiKey, appKey],
+    healthy,
+    close: () => upstream.close(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const source = createDatadogSource(
+        {
+          id: 'dd',
+          type: 'datadog',
+          url,
+          apiKey,
+          appKey,
+          timeoutMs: limits.timeoutMs,
+          maxAttempts: limits.maxAttempts,
+          maxResponseBytes: limits.maxBytes,
+        },
+        ctxFor(lines),
+      );
+      const plan: SourcePlan = {
+        start,
+        end,
+        eventsStart: start,
+        groups: [
+          {
+            template: 'avg:trace.http.request.duration{env:prod,service:{{service}}}',
+            members: stacks.map((s) => ({
+              stackId: s,
+              metricId: 'latency',
+              query: `avg:trace.http.request.duration{env:prod,service:${s}}`,
+              vars: { service: s },
+            })),
+          },
+        ],
+        events: stacks.map((s) => ({ stackId: s, kind: 'deployments', query: `source:deploy service:${s}` })),
+      };
+      return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
+    },
+  };
+}
+
+export const promToken = 'prom-token-5f1e2d3c4b5a6978';
+
+export function prometheusTarget(): Promise<Target> {
+  const healthy: Healthy = (req) => {
+    const query = new URLSearchParams(req.body).get('query') ?? '';
+    return {
+      status: 200,
+      body: JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: matrixFor(query) } }),
+    };
+  };
+  return Promise.resolve({
+    name: 'prometheus',
+    secrets: [promToken],
+    healthy,
+    close: () => Promise.resolve(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const source = createPrometheusSource(
+        {
+          id: 'prom',
+          type: 'prometheus',
+          url,
+          token: promToken,
+          timeoutMs: limits.timeoutMs,
+          maxAttempts: limits.maxAttempts,
+          maxResponseBytes: limits.maxBytes,
+        },
+        ctxFor(lines),
+      );
+      const plan = promPlan((s) => `avg(http_latency_seconds{service="${s}"})`, false);
+      return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
+    },
+  });
+}
+
+export const grafanaToken = 'glsa_grafana-token-9a8b7c6d5e4f3a2b';
+
+/** Grafana's answer to /api/ds/query: one wide frame per refId, labelled by service. */
+function dsQueryAnswer(body: string): unknown {
+  const { queries } = JSON.parse(body) as { queries: { refId: string; expr: string }[] };
+  const results: Record<string, unknown> = {};
+  for (const q of queries) {
+    results[q.refId] = {
+      status: 200,
+      frames: (matrixFor(q.expr) as { metric: Record<string, string>; values: [number, string][] }[]).map(
+        (s) => ({
+          schema: {
+            refId: q.refId,
+            meta: { type: 'timeseries-multi', typeVersion: [0, 1] },
+            fields: [
+              { name: 'Time', type: 'time', config: { interval: stepMs } },
+              { name: 'Value', type: 'number', labels: s.metric },
+            ],
+          },
+          data: { values: [s.values.map((v) => v[0] * 1000), s.values.map((v) => Number(v[1]))] },
+        }),
+      ),
+    };
+  }
+  return { results };
+}
+
+export function grafanaTarget(): Promise<Target> {
+  const healthy: Healthy = (req) => {
+    if (req.path.startsWith('/api/annotations')) {
+      return {
+        status: 200,
+        body: JSON.stringify(
+          stacks.map((s, i) => ({
+            id: i,
+            time: end - (i + 1) * 600_000,
+            tags: ['deploy', `service:${s}`],
+            text: `deploy ${s}`,
+          })),
+        ),
+      };
+    }
+    return { status: 200, body: JSON.stringify(dsQueryAnswer(req.body)) };
+  };
+  return Promise.resolve({
+    name: 'grafana',
+    secrets: [grafanaToken],
+    healthy,
+    close: () => Promise.resolve(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const source = createGrafanaSource(
+        {
+          id: 'graf',
+          type: 'grafana',
+          url,
+          token: grafanaToken,
+          datasource: { uid: 'prom-main', type: 'prometheus' },
+          timeoutMs: limits.timeoutMs,
+          maxAttempts: limits.maxAttempts,
+          maxResponseBytes: limits.maxBytes,
+        },
+        ctxFor(lines),
+      );
+      const plan = promPlan((s) => `avg(http_latency_seconds{service="${s}"})`, true);
+      return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
+    },
+  });
+}
+
+export const slackPath = '/services/T0FAULTS/B0FAULTS/slackhooksecret4242abcd';
+
+export function slackTarget(): Promise<Target> {
+  return Promise.resolve({
+    name: 'slack',
+    secrets: [slackPath],
+    healthy: () => ({ status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } }),
+    close: () => Promise.resolve(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const channel = createSlackChannel({
+        webhook: url + slackPath,
+        timeoutMs: limits.timeoutMs,
+        retry: { maxAttempts: limits.maxAttempts, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 60_000 },
+      });
+      const result = await channel.deliver({
+        report: sampleReport(),
+        outDir: '/tmp',
+        env: {},
+        dryRun: false,
+        secrets: [],
+        logger: recordingLogger(lines),
+        now: Date.now,
+        sleep: () => Promise.resolve(),
+        random: () => 0,
+      });
+      return {
+        status: result.status,
+        unknown: {},
+        eventsUnknown: {},
+        text: JSON.stringify(result) + '\n' + lines.join('\n'),
+        retries: Number(/after (\d+) retries/.exec(JSON.stringify(result))?.[1] ?? 0),
+      };
+    },
+  });
+}
