@@ -235,7 +235,7 @@ describe('fault suite: labels and secrets from the config', () => {
 
   it('a password inside a URL under a key not named like a secret is scrubbed everywhere', async () => {
     ws = workspace();
-    const password = 'hunter2-Very-Secret-Passw0rd';
+    const password = 'hunter2-fake-Passw0rd';
     const port = await refusedPort();
     writeFileSync(
       ws.path('scrumops.yaml'),

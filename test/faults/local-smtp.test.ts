@@ -19,7 +19,7 @@ import {
 } from './local-harness';
 
 const user = 'mailer';
-const password = 'Sm7p-Pa55word-Never-Shown';
+const password = 'Sm7p-Pa55word-NotShown';
 
 interface SmtpCase {
   name: string;
