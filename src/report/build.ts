@@ -18,7 +18,7 @@ import {
 import { cutText, flattenText, safeText, stripUrlCredentials } from './redact';
 import { linkedFirst, withOnsetAndLinks } from './story/links';
 import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
-import { metricReason, stackReasons } from './wording';
+import { invalidReadingsText, metricReason, stackReasons } from './wording';
 
 /** Everything fetched for a report (or a whole backtest), indexed for lookup. */
 export interface FetchedData {
@@ -65,13 +65,7 @@ function withinRange(points: Point[], spec: MetricSpec): { points: Point[]; inva
 }
 
 function withInvalidNote(metric: MetricReport, invalid: number, spec: MetricSpec): MetricReport {
-  const range =
-    spec.min !== undefined && spec.max !== undefined
-      ? `${spec.min}–${spec.max}`
-      : spec.min !== undefined
-        ? `≥ ${spec.min}`
-        : `≤ ${spec.max}`;
-  const note = `${invalid} reading${invalid === 1 ? '' : 's'} outside ${range} left out as invalid`;
+  const note = invalidReadingsText(invalid, spec.min, spec.max);
   return { ...metric, invalidReadings: invalid, reason: `${metric.reason} (${note})` };
 }
 

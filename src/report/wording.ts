@@ -131,3 +131,14 @@ export function stackReasons(verdict: Verdict, metrics: readonly ReasonedMetric[
     }
   }
 }
+
+/** Readings outside a metric's declared min/max are left out as impossible: `3 readings outside 0–1 left out as invalid`. */
+export function invalidReadingsText(
+  invalid: number,
+  min: number | undefined,
+  max: number | undefined,
+): string {
+  const range =
+    min !== undefined && max !== undefined ? `${min}–${max}` : min !== undefined ? `≥ ${min}` : `≤ ${max}`;
+  return `${invalid} reading${invalid === 1 ? '' : 's'} outside ${range} left out as invalid`;
+}

@@ -107,7 +107,7 @@ export interface HttpClientOptions {
 export interface TlsSettings {
   /** PEM certificates to trust in addition to the system's. */
   ca?: string;
-  /** Skip certificate verification (self-signed management ports); the config warns about it. */
+  /** Skip certificate verification (self-signed management ports only: it also accepts an impostor). */
   insecure?: boolean;
 }
 

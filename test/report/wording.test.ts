@@ -1,6 +1,7 @@
 import type { MetricJudgment, Verdict } from '../../src/classify/judgment';
 import { stackVerdict } from '../../src/classify/stack';
 import {
+  invalidReadingsText,
   metricReason,
   stackReasons,
   type ReasonedMetric,
@@ -206,5 +207,15 @@ describe('stackReasons for data that stopped early', () => {
 
     expect(stackReasons('good', ms)).toEqual(['metric 1 is good', 'metric 0 is normal; no data since 06:00']);
     expect(stackReasons('normal', [ms[0]])).toEqual(['metric 0 is normal; no data since 06:00']);
+  });
+});
+
+describe('invalidReadingsText', () => {
+  it.each([
+    [1, 0, 1, '1 reading outside 0–1 left out as invalid'],
+    [3, 0, undefined, '3 readings outside ≥ 0 left out as invalid'],
+    [2, undefined, 100, '2 readings outside ≤ 100 left out as invalid'],
+  ])('%i readings, min %p, max %p: %s', (invalid, min, max, text) => {
+    expect(invalidReadingsText(invalid, min, max)).toBe(text);
   });
 });
