@@ -65,39 +65,48 @@ export function buildProgram(
       .option('--quiet', 'only warnings and errors on stderr')
       .option('--verbose', 'debug detail and stack traces on stderr');
 
-  common(program.command('report').description("build today's report, write files, optionally deliver"))
-    .option(
+  // What report and merge share: where the files go and how they are delivered.
+  const delivery = (cmd: Command) =>
+    cmd
+      .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
+      .option('--format <list>', 'files to write: html,md,json,txt')
+      .option('--send', 'deliver through the configured channels')
+      .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
+      .addOption(
+        new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices([
+          'bad',
+          'unknown',
+        ]),
+      );
+
+  delivery(
+    common(
+      program.command('report').description("build today's report, write files, optionally deliver"),
+    ).option(
       '--at <time>',
       'report time: ISO instant, or YYYY-MM-DD at report.at (default: the latest report.at not in the future)',
-    )
-    .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
-    .option('--format <list>', 'files to write: html,md,json,txt')
-    .option('--send', 'deliver through the configured channels')
-    .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
-    .addOption(
-      new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']),
-    )
-    .action((opts: Record<string, unknown>) => {
-      const verbosity = verbosityOf(opts);
-      run(
-        () =>
-          reportCommand(
-            {
-              config: opts.config as string | undefined,
-              at: opts.at as string | undefined,
-              stack: opts.stack as string[],
-              team: opts.team as string[],
-              out: opts.out as string | undefined,
-              format: opts.format as string | undefined,
-              send: opts.send === true,
-              dryRun: opts.dryRun === true,
-              failOn: opts.failOn as 'bad' | 'unknown' | undefined,
-            },
-            cliEnv(verbosity),
-          ),
-        verbosity,
-      );
-    });
+    ),
+  ).action((opts: Record<string, unknown>) => {
+    const verbosity = verbosityOf(opts);
+    run(
+      () =>
+        reportCommand(
+          {
+            config: opts.config as string | undefined,
+            at: opts.at as string | undefined,
+            stack: opts.stack as string[],
+            team: opts.team as string[],
+            out: opts.out as string | undefined,
+            format: opts.format as string | undefined,
+            send: opts.send === true,
+            dryRun: opts.dryRun === true,
+            failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+          },
+          cliEnv(verbosity),
+        ),
+      verbosity,
+    );
+  });
 
   common(
     program
@@ -137,20 +146,15 @@ export function buildProgram(
       );
     });
 
-  program
-    .command('merge')
-    .description(
-      'combine the report.json of shard runs (report --team …) into one fleet report, write files, optionally deliver',
-    )
-    .argument('<shard...>', "folders holding a shard run's report.json (or the files themselves)")
-    .option('--config <file>', 'config file (YAML or JSON): delivery channels and stack order', undefined)
-    .option('--out <dir>', 'folder for report files (default: delivery.files.dir or out/)')
-    .option('--format <list>', 'files to write: html,md,json,txt')
-    .option('--send', 'deliver through the configured channels')
-    .option('--dry-run', 'render everything, deliver nothing, say what would be sent to whom')
-    .addOption(
-      new Option('--fail-on <state>', 'exit 3 when any stack ends in this state').choices(['bad', 'unknown']),
-    )
+  delivery(
+    program
+      .command('merge')
+      .description(
+        'combine the report.json of shard runs (report --team …) into one fleet report, write files, optionally deliver',
+      )
+      .argument('<shard...>', "folders holding a shard run's report.json (or the files themselves)")
+      .option('--config <file>', 'config file (YAML or JSON): delivery channels and stack order', undefined),
+  )
     .option('--quiet', 'only warnings and errors on stderr')
     .option('--verbose', 'debug detail and stack traces on stderr')
     .action((shards: string[], opts: Record<string, unknown>) => {
