@@ -19,7 +19,7 @@ import { cutText, flattenText, redactReport } from '../report/redact';
 import { historyDays } from '../report/story/history';
 import type { Report, Verdict } from '../report/types';
 import { checkWritableFolder, describeFsError, FileWriteError } from '../atomic-write';
-import { fileFormats, writeReportFiles, type FileFormat } from './files';
+import { fileFormats, writePostmortemFiles, writeReportFiles, type FileFormat } from './files';
 import { inPhase, type PhaseHost } from './phases';
 
 export const exitCodes = { ok: 0, runtime: 1, usage: 2, failOn: 3 } as const;
@@ -141,6 +141,53 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
   );
   const report = redactReport(reports[0]!, config.secrets);
   return publish(report, config, { ...options, formats, allSourcesFailed }, cli, timings);
+}
+
+export interface PostmortemOptions {
+  config?: string;
+  at?: string;
+  /** The stacks to write a starter for (at least one). */
+  stack: string[];
+  out?: string;
+}
+
+/**
+ * `scrumops postmortem --stack ID [--at T]`: the post-mortem starter of a stack, written as
+ * out/postmortem/<date>-<stack>.md whatever its verdict (a stack that is not bad says so in the file).
+ * Reads the same config and sources as `report`, over the same fortnight, and writes nothing else.
+ */
+export async function postmortemCommand(options: PostmortemOptions, cli: CliEnv): Promise<number> {
+  cli.phase?.('config');
+  const config = readConfig(options.config, cli);
+  if (options.stack.length === 0) throw new UsageError('postmortem: name a stack with --stack ID');
+  const at =
+    options.at !== undefined
+      ? parseReportTime(options.at, config.report)
+      : latestReportTime(config.report, cli.now());
+  const outDir = resolve(cli.cwd, options.out ?? config.delivery.files?.dir ?? 'out');
+  // An unknown stack is a usage error naming it, before anything is fetched or created.
+  selectStacks(config, options.stack);
+  await inPhase(cli, 'output check', () =>
+    checkWritableFolder(outDir).catch((error: unknown) => {
+      const why = describeFsError(error instanceof FileWriteError ? error.cause : error);
+      throw new UsageError(`--out ${outDir}: cannot write there (${why})`);
+    }),
+  );
+  const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
+    generateReports(
+      config,
+      { times: [at], historyDays, stackIds: options.stack, generatedAt: cli.now() },
+      runDeps(cli, signal),
+    ),
+  );
+  const report = redactReport(reports[0]!, config.secrets);
+  const written = await inPhase(cli, 'write files', () => writePostmortemFiles(report, outDir));
+  for (const path of written) cli.stdout(`${path}\n`);
+  if (allSourcesFailed) {
+    cli.logger.warn('every source failed: the starter holds no metric of today');
+    return exitCodes.runtime;
+  }
+  return exitCodes.ok;
 }
 
 export interface MergeOptions {

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { FileWriteError, writeFilesAtomically, type WriteOps } from '../atomic-write';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
-import { postmortemFiles } from '../render/postmortem';
+import { postmortemFile, postmortemFiles } from '../render/postmortem';
 import { renderText } from '../render/text';
 import type { Report } from '../report/types';
 
@@ -40,6 +40,25 @@ export async function writeReportFiles(
   try {
     await mkdir(outDir, { recursive: true });
     if (postmortems.length > 0) await mkdir(join(outDir, 'postmortem'), { recursive: true });
+  } catch (error) {
+    throw new FileWriteError(outDir, error);
+  }
+  await writeFilesAtomically(files, ops);
+  return files.map((f) => f.path);
+}
+
+/** The post-mortem starter of every stack in `report`, bad or not (`scrumops postmortem`). */
+export async function writePostmortemFiles(
+  report: Report,
+  outDir: string,
+  ops?: WriteOps,
+): Promise<string[]> {
+  const files = report.stacks.map((s) => {
+    const f = postmortemFile(report, s);
+    return { path: join(outDir, f.path), data: f.text };
+  });
+  try {
+    await mkdir(join(outDir, 'postmortem'), { recursive: true });
   } catch (error) {
     throw new FileWriteError(outDir, error);
   }

@@ -8,6 +8,7 @@ import {
   backtestCommand,
   exitCodes,
   mergeCommand,
+  postmortemCommand,
   reportCommand,
   validateCommand,
   type CliEnv,
@@ -107,6 +108,41 @@ export function buildProgram(
       verbosity,
     );
   });
+
+  program
+    .command('postmortem')
+    .description(
+      'write the blameless post-mortem starter of a stack as out/postmortem/<date>-<stack>.md, even when it is not bad today',
+    )
+    .requiredOption(
+      '--stack <id>',
+      'the stack (repeatable, or comma-separated)',
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
+    )
+    .option('--config <file>', 'config file (YAML or JSON)', undefined)
+    .option(
+      '--at <time>',
+      'report time: ISO instant, or YYYY-MM-DD at report.at (default: the latest report.at not in the future)',
+    )
+    .option('--out <dir>', 'folder for the postmortem/ files (default: delivery.files.dir or out/)')
+    .option('--quiet', 'only warnings and errors on stderr')
+    .option('--verbose', 'debug detail and stack traces on stderr')
+    .action((opts: Record<string, unknown>) => {
+      const verbosity = verbosityOf(opts);
+      run(
+        () =>
+          postmortemCommand(
+            {
+              config: opts.config as string | undefined,
+              at: opts.at as string | undefined,
+              stack: opts.stack as string[],
+              out: opts.out as string | undefined,
+            },
+            cliEnv(verbosity),
+          ),
+        verbosity,
+      );
+    });
 
   common(
     program

@@ -32,12 +32,17 @@ interface Row {
   what: string;
 }
 
+/**
+ * The starter of one stack. A stack that is not bad today (asked for with `scrumops postmortem`) gets
+ * the same headed blanks and its timeline, with the state said plainly: the report saw no impact.
+ */
 export function renderPostmortem(report: Report, stack: StackReport): string {
   const tz = report.window.timezone;
   const end = Date.parse(report.window.end);
   const bad = stack.metrics.filter((m) => m.verdict === 'bad');
   const name = escapeMarkdown(stack.name);
   const headline = bad.map((m) => escapeMarkdown(m.label)).join(', ') || 'health';
+  const isBad = stack.verdict === 'bad';
 
   const impact = bad.map((m) => {
     const since = m.onset ? Date.parse(m.onset.at) : Date.parse(report.window.start);
@@ -74,7 +79,10 @@ export function renderPostmortem(report: Report, stack: StackReport): string {
       });
     }
   }
-  rows.push({ at: end, what: 'detected in the scrum-ops review' });
+  rows.push({
+    at: end,
+    what: isBad ? 'detected in the scrum-ops review' : `the scrum-ops review: ${stack.verdict}, not bad`,
+  });
   rows.sort((a, b) => a.at - b.at);
   const seen = new Set<string>();
   const timeline = rows.filter((r) => {
@@ -89,14 +97,24 @@ export function renderPostmortem(report: Report, stack: StackReport): string {
     .map(([label, url]) => `- ${escapeMarkdown(label)}: ${url}`);
   links.push('- the report: report.html (and report.md) beside this folder');
 
-  const state = stack.streak ? `bad, ${streakWords(stack.streak)}` : 'bad';
+  const state = isBad
+    ? stack.streak
+      ? `bad, ${streakWords(stack.streak)}`
+      : 'bad'
+    : `${stack.verdict} today, not bad: written on request (scrumops postmortem)` +
+      (stack.streak ? `; ${streakWords(stack.streak)}` : '');
+  const noImpact =
+    stack.verdict === 'unknown'
+      ? 'not known: the report had too little data to judge this stack today'
+      : `none seen in the report: the stack is ${stack.verdict} today`;
+  const impactLine = isBad ? impact.join('; ') || 'see the report' : noImpact;
   return [
     `# Post-mortem: ${name} — ${headline} (${formatDay(end, tz)})`,
     '',
     '> A starter written by scrumops from the daily report. Blameless: it asks about systems and',
     '> conditions, never about people. Keep what helps, delete the rest.',
     '',
-    `**Impact:** ${impact.join('; ') || 'see the report'}.`,
+    `**Impact:** ${impactLine}.`,
     '',
     `**State:** ${state}${stack.team ? ` · team ${escapeMarkdown(stack.team)}` : ''} · times in ${tz}`,
     '',

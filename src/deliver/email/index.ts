@@ -136,13 +136,21 @@ function mailOptions(
     date: new Date(now),
     // Tells mail systems this is automated, so out-of-office replies don't answer it (RFC 3834).
     headers: { 'Auto-Submitted': 'auto-generated' },
-    attachments: composed.images.map((image) => ({
-      filename: image.filename,
-      content: image.content,
-      cid: image.cid,
-      contentType: 'image/png',
-      contentDisposition: 'inline' as const,
-    })),
+    attachments: [
+      ...composed.images.map((image) => ({
+        filename: image.filename,
+        content: image.content,
+        cid: image.cid,
+        contentType: 'image/png',
+        contentDisposition: 'inline' as const,
+      })),
+      ...composed.files.map((file) => ({
+        filename: file.filename,
+        content: file.content,
+        contentType: file.contentType,
+        contentDisposition: 'attachment' as const,
+      })),
+    ],
   };
 }
 

@@ -5,6 +5,7 @@
 import type { EmailDeliveryConfig } from '../../config/schema';
 import { subjectLine } from '../../render/common';
 import { renderHtml, type HtmlImage } from '../../render/html';
+import { postmortemFile } from '../../render/postmortem';
 import { renderText } from '../../render/text';
 import type { Report, Verdict } from '../../report/types';
 
@@ -76,12 +77,42 @@ export function planMessages(report: Report, config: EmailDeliveryConfig): Messa
   return { messages, emptyTeams };
 }
 
+/** A file attached to a message (not inline): the post-mortem starters of the bad stacks. */
+export interface MessageFile {
+  filename: string;
+  content: string;
+  contentType: string;
+}
+
 /** The rendered parts of one message. */
 export interface ComposedMessage {
   subject: string;
   text: string;
   html: string;
   images: HtmlImage[];
+  /** Post-mortem starters of the bad stacks (the first `maxPostmortemAttachments`). */
+  files: MessageFile[];
+}
+
+/** Starters attached to one message; a fleet's bad day names the rest instead of growing the mail. */
+export const maxPostmortemAttachments = 10;
+
+/** The starters a message carries: one per bad stack of its report, bad stacks in the renderers' order. */
+export function postmortemAttachments(report: Report): {
+  files: (MessageFile & { stackId: string })[];
+  more: number;
+} {
+  const bad = report.stacks.filter((s) => s.verdict === 'bad');
+  const files = bad.slice(0, maxPostmortemAttachments).map((stack) => {
+    const f = postmortemFile(report, stack);
+    return {
+      stackId: stack.id,
+      filename: f.path.replace(/^postmortem\//, 'postmortem-'),
+      content: f.text,
+      contentType: 'text/markdown; charset=utf-8',
+    };
+  });
+  return { files, more: bad.length - files.length };
 }
 
 /** `[scrum-ops] <title> <YYYY-MM-DD> — N bad · N good · N normal[ · N unknown]` */
@@ -90,15 +121,29 @@ export function emailSubject(report: Report): string {
 }
 
 export async function composeMessage(message: PlannedMessage): Promise<ComposedMessage> {
+  const { files, more } = postmortemAttachments(message.report);
+  const attached = new Map(files.map((f) => [f.stackId, f.filename]));
   const rendered = await renderHtml(message.report, {
     images: 'cid',
     ...(message.audience ? { audience: message.audience } : {}),
+    postmortemNote: (stack) => {
+      const name = attached.get(stack.id);
+      if (name) return `attached (${name})`;
+      // Beyond the attachment cap the starter is still in the run's files.
+      return stack.verdict === 'bad' ? 'in the report files (postmortem/, with the md format)' : undefined;
+    },
   });
   const text = renderText(message.report);
+  const note = files.length
+    ? `\n\nPost-mortem starters attached: ${files.map((f) => f.filename).join(', ')}` +
+      (more > 0 ? ` (and ${more} more in the report files under postmortem/)` : '') +
+      '.\n'
+    : '';
   return {
     subject: emailSubject(message.report),
-    text: message.audience ? `For ${message.audience}.\n\n${text}` : text,
+    text: (message.audience ? `For ${message.audience}.\n\n${text}` : text) + note,
     html: rendered.html,
     images: rendered.images,
+    files: files.map(({ filename, content, contentType }) => ({ filename, content, contentType })),
   };
 }

@@ -7,6 +7,7 @@
  * always stay true: they come from `report.summary`, which is never changed.
  */
 import { escapeMarkdown, renderMarkdown } from '../../render/markdown';
+import { postmortemFile } from '../../render/postmortem';
 import type { Report, StackReport, Verdict } from '../../report/types';
 
 /** GitHub's limit for one step's summary file. */
@@ -96,10 +97,36 @@ function hardCut(markdown: string, budget: number): string {
   return text + note;
 }
 
+/**
+ * The post-mortem starter of each bad stack, folded under a `<details>` so the summary stays readable;
+ * the first thing given up when the summary is too big (the files are in the run's artifact).
+ */
+export function postmortemDetails(report: Report): string {
+  return report.stacks
+    .filter((s) => s.verdict === 'bad')
+    .map((stack) => {
+      const file = postmortemFile(report, stack);
+      // Inside <summary> GitHub shows HTML, not Markdown: escape for HTML, on one line.
+      const title = stack.name
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\s+/g, ' ');
+      return `\n<details><summary>Post-mortem starter: ${title} (${file.path})</summary>\n\n${file.text}\n</details>\n`;
+    })
+    .join('');
+}
+
 /** The Markdown for `report`, at most `budget` bytes (UTF-8). */
 export function fitSummary(report: Report, budget: number): FittedSummary {
-  const full = renderMarkdown(report);
-  if (bytes(full) <= budget) return { markdown: full, omitted: [] };
+  const body = renderMarkdown(report);
+  const details = postmortemDetails(report);
+  if (bytes(body) + bytes(details) <= budget) return { markdown: body + details, omitted: [] };
+  const full = details
+    ? `${body}\n> [!NOTE]\n> The post-mortem starters did not fit here: they are in the run's artifact (postmortem/).\n`
+    : body;
+  const dropped = details ? ['post-mortem starters'] : [];
+  if (bytes(full) <= budget) return { markdown: full, omitted: dropped };
   let last: Attempt = { markdown: full, omitted: [], body: full, note: '' };
   let previous = '';
   for (const step of steps) {
@@ -108,12 +135,13 @@ export function fitSummary(report: Report, budget: number): FittedSummary {
     if (key === previous || key === '0/false') continue;
     previous = key;
     last = apply(report, step);
-    if (bytes(last.markdown) <= budget) return { markdown: last.markdown, omitted: last.omitted };
+    if (bytes(last.markdown) <= budget)
+      return { markdown: last.markdown, omitted: [...dropped, ...last.omitted] };
   }
   // Even bad stacks alone are too many: cut the report, but keep the note on what was left out.
   const note = bytes(last.note) <= budget / 4 ? last.note : '';
   return {
     markdown: hardCut(last.body, budget - bytes(note)) + note,
-    omitted: [...last.omitted, 'the end of the text'],
+    omitted: [...dropped, ...last.omitted, 'the end of the text'],
   };
 }

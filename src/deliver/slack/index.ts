@@ -5,7 +5,10 @@
  * never put in an error or a result, and every message this channel emits goes through `redact`
  * with the URL, its path (the secret part) and the run's other secrets.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { redact } from '../../errors';
+import { postmortemFile } from '../../render/postmortem';
 import { NetError, request } from '../../net/http';
 import { safeText } from '../../net/text';
 import { defaultRetryPolicy, isTransientStatus, retriesOf, retryAfterMs, withRetry } from '../../net/retry';
@@ -80,6 +83,17 @@ function safeProtocol(url: string): string {
   }
 }
 
+/** The bad stacks' post-mortem starters that are in the output folder (written with the md format). */
+function writtenPostmortems(report: DeliveryContext['report'], outDir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const stack of report.stacks) {
+    if (stack.verdict !== 'bad') continue;
+    const file = postmortemFile(report, stack).path;
+    if (existsSync(path.join(outDir, file))) out[stack.id] = file;
+  }
+  return out;
+}
+
 export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel {
   const name = 'slack';
   const policy = config.retry ?? defaultRetryPolicy;
@@ -95,6 +109,7 @@ export function createSlackChannel(config: SlackChannelConfig): DeliveryChannel 
       const payload = slackPayload(report, {
         runUrl: githubRunUrl(ctx.env),
         artifactUrl: config.artifactUrl,
+        postmortems: writtenPostmortems(report, ctx.outDir),
       });
       const body = JSON.stringify(payload);
       const what = `${payload.blocks.length} blocks, ${report.summary.bad} bad stacks first (${body.length} bytes)`;

@@ -48,6 +48,12 @@ export interface SlackPayloadOptions {
   runUrl?: string;
   /** Where the HTML report can be opened. */
   artifactUrl?: string;
+  /**
+   * The post-mortem starters written for bad stacks, by stack id: the path relative to the report
+   * files (`postmortem/2026-11-26-checkout.md`). A webhook cannot attach a file, so the message names
+   * it, linked to the report files (`artifactUrl`) when they have an address.
+   */
+  postmortems?: Record<string, string>;
 }
 
 const icons: Record<Verdict, string> = {
@@ -117,12 +123,27 @@ function eventsLine(stack: StackReport): string {
   return parts.length ? `\n_${parts.join(', ')} in the window_` : '';
 }
 
-function badStackText(stack: StackReport): string {
+function badStackText(stack: StackReport, options: SlackPayloadOptions): string {
   const shown = stack.reasons.slice(0, reasonsPerBadStack).map((r) => `• ${esc(r, valueMax.reason)}`);
   const more = stack.reasons.length - shown.length;
   if (more > 0) shown.push(`• _… and ${more} more_`);
   const streak = stack.streak ? ` — _${streakWords(stack.streak)}_` : '';
-  return [`${icons.bad} ${stackTitle(stack)}${streak}`, ...shown].join('\n') + eventsLine(stack);
+  return (
+    [`${icons.bad} ${stackTitle(stack)}${streak}`, ...shown].join('\n') +
+    eventsLine(stack) +
+    postmortemLine(stack, options)
+  );
+}
+
+/** "📝 Post-mortem starter: `postmortem/2026-11-26-checkout.md` (in the report files)" */
+function postmortemLine(stack: StackReport, options: SlackPayloadOptions): string {
+  const path = options.postmortems?.[stack.id];
+  if (!path) return '';
+  const file = `\`${esc(path, valueMax.name)}\``;
+  const where = options.artifactUrl
+    ? slackLink(options.artifactUrl, 'in the report files')
+    : 'in the report files';
+  return `\n:memo: Post-mortem starter: ${file} (${where})`;
 }
 
 function oneLine(stack: StackReport): string {
@@ -260,7 +281,7 @@ export function slackPayload(report: Report, options: SlackPayloadOptions = {}):
       badSectionsMax,
       bad.length > badSectionsMax ? available - 1 : available,
     );
-    for (const stack of bad.slice(0, ownSections)) body.push(section(badStackText(stack)));
+    for (const stack of bad.slice(0, ownSections)) body.push(section(badStackText(stack, options)));
     budget -= ownSections;
     const rest = bad.slice(ownSections);
     if (rest.length) {

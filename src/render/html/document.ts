@@ -47,6 +47,8 @@ export interface DocumentOptions {
   chart: (stack: StackReport, metric: MetricReport) => ChartPicture | null;
   /** Most stacks in the 14-day calendar (the email keeps it small; report.html shows every one). */
   calendarLimit?: number;
+  /** Where a stack's post-mortem starter is ("attached (…)"), shown with a full stack's details. */
+  postmortemNote?: (stack: StackReport) => string | undefined;
 }
 
 /** Bad stacks then good ones (in the order every renderer uses): the stacks that get details. */
@@ -194,7 +196,16 @@ function heading(verdict: Verdict, text: string): string {
   return renderTemplate('heading', { heading: text, color: verdictStyle[verdict].fg });
 }
 
-function fullStack(stack: StackReport, timezone: string, chart: DocumentOptions['chart']): string {
+function fullStack(
+  stack: StackReport,
+  timezone: string,
+  chart: DocumentOptions['chart'],
+  postmortemNote?: DocumentOptions['postmortemNote'],
+): string {
+  const note = postmortemNote?.(stack);
+  const postmortem = note
+    ? `<div style="margin-top:4px"><b>Post-mortem starter</b>: ${escapeHtml(note)}</div>`
+    : '';
   return renderTemplate('stack', {
     color: verdictStyle[stack.verdict].fg,
     name: stackName(stack, titleLink),
@@ -202,7 +213,7 @@ function fullStack(stack: StackReport, timezone: string, chart: DocumentOptions[
     reasons: reasonList(stack) || '&nbsp;',
     metrics: metricTable(stack),
     charts: charts(stack, chart) || '&nbsp;',
-    details: details(stack, timezone) || '&nbsp;',
+    details: details(stack, timezone) + postmortem || '&nbsp;',
   });
 }
 
@@ -325,7 +336,8 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
       sections.push(list(noted.map(notedStack).join('') + (plain.length ? normalList(plain) : '')));
     } else if (verdict === 'unknown') sections.push(list(stacks.map(unknownStack).join('')));
     else {
-      for (const s of stacks.filter((x) => full.has(x))) sections.push(fullStack(s, tz, options.chart));
+      for (const s of stacks.filter((x) => full.has(x)))
+        sections.push(fullStack(s, tz, options.chart, options.postmortemNote));
       const short = stacks.filter((x) => !full.has(x));
       if (short.length) {
         const note = `<div style="color:#6b7280;font-size:12px;margin-bottom:6px">${short.length} more ${verdict} stack${short.length === 1 ? '' : 's'} in short form to keep this email small; report.html has every detail.</div>`;

@@ -33,6 +33,11 @@ export interface RenderHtmlOptions {
    * under Gmail's ~102 KB clipping.
    */
   sizeBudget?: number;
+  /**
+   * What to say about a bad stack's post-mortem starter ("attached (postmortem-….md)"), shown with
+   * its details; undefined: nothing.
+   */
+  postmortemNote?: (stack: StackReport) => string | undefined;
   /** MJML validation; tests use 'strict'. Default 'soft' so a report always renders. */
   validationLevel?: 'strict' | 'soft';
 }
@@ -197,6 +202,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
       detailLimit,
       chart: charts.picture,
       calendarLimit: options.images === 'cid' ? emailCalendarRows : Infinity,
+      ...(options.postmortemNote ? { postmortemNote: options.postmortemNote } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
     });
     return compileMjml(mjml, options.validationLevel);

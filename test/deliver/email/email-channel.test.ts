@@ -6,6 +6,7 @@ import type { EmailDeliveryConfig } from '../../../src/config/schema';
 import { createEmailChannel, filterReport } from '../../../src/deliver/email';
 import type { DeliveryContext } from '../../../src/deliver/types';
 import type { Report } from '../../../src/report/types';
+import { postmortemFile } from '../../../src/render/postmortem';
 import { sampleReport } from '../../fixtures/sample-report';
 import { closedPort, silentServer, startSmtpServer, type TestSmtpServer } from '../../support/smtp-server';
 
@@ -117,7 +118,42 @@ describe('email channel against a real SMTP server', () => {
         Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
       );
     }
-    expect(parsed.attachments).toHaveLength(cids.length);
+    // Beside the pictures: the post-mortem starter of each of the two bad stacks.
+    expect(parsed.attachments.filter((a) => a.related)).toHaveLength(cids.length);
+    expect(parsed.attachments).toHaveLength(cids.length + 2);
+  });
+
+  it('attaches the post-mortem starter of each bad stack and says so beside the stack', async () => {
+    const { ctx } = context(report);
+
+    await createEmailChannel(emailConfig(server, { teams: {} }), { retry: fastRetry }).deliver(ctx);
+
+    const { parsed } = server.messages[0]!;
+    const files = parsed.attachments.filter((a) => a.contentDisposition === 'attachment');
+    const bad = report.stacks.filter((s) => s.verdict === 'bad');
+    expect(files.map((f) => f.filename)).toEqual(
+      bad.map((s) => postmortemFile(report, s).path.replace('postmortem/', 'postmortem-')),
+    );
+    for (const [i, file] of files.entries()) {
+      expect(file.contentType).toBe('text/markdown');
+      expect(file.content.toString('utf8')).toBe(postmortemFile(report, bad[i]!).text);
+    }
+    expect(parsed.html).toContain('<b>Post-mortem starter</b>: attached (postmortem-2026-11-26-checkout.md)');
+    expect(parsed.text).toContain(
+      'Post-mortem starters attached: postmortem-2026-11-26-checkout.md, postmortem-2026-11-26-ledger.md.',
+    );
+  });
+
+  it('attaches no starter to a message without a bad stack', async () => {
+    const { ctx } = context(report);
+
+    await createEmailChannel(emailConfig(server, { to: [], teams: { discovery: ['d@example.com'] } }), {
+      retry: fastRetry,
+    }).deliver(ctx);
+
+    const { parsed } = server.messages[0]!;
+    expect(parsed.attachments.filter((a) => a.contentDisposition === 'attachment')).toEqual([]);
+    expect(parsed.html).not.toContain('Post-mortem starter');
   });
 
   it('keeps the HTML part as sent under Gmail’s 102 KB clipping even when all of 50 stacks are bad', async () => {

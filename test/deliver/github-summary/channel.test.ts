@@ -2,9 +2,14 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createGithubSummaryChannel, summaryLimitBytes } from '../../../src/deliver/github-summary';
+import {
+  createGithubSummaryChannel,
+  fitSummary,
+  summaryLimitBytes,
+} from '../../../src/deliver/github-summary';
 import type { DeliveryContext, DeliveryResult } from '../../../src/deliver/types';
 import { renderMarkdown } from '../../../src/render/markdown';
+import { postmortemFile } from '../../../src/render/postmortem';
 import type { Report, StackReport, Verdict } from '../../../src/report/types';
 import { sampleReport, summarize } from '../../fixtures/sample-report';
 
@@ -71,7 +76,7 @@ describe('createGithubSummaryChannel', () => {
 
     expect(result).toMatchObject({ channel: 'github-summary', status: 'sent' });
     const summary = summaryOf(ctx);
-    expect(summary).toBe(renderMarkdown(ctx.report));
+    expect(summary.startsWith(renderMarkdown(ctx.report))).toBe(true);
     expect(summary).toContain('**2 bad · 1 good · 4 normal · 1 unknown**');
     const checkout = summary.indexOf('### 🔴 Checkout');
     const search = summary.indexOf('### 🟢 Search');
@@ -181,6 +186,42 @@ describe('createGithubSummaryChannel', () => {
     expect(summaryOf(ctx) + lines.join('\n')).not.toContain('sk-live-5f2b9c1e');
   });
 
+  it('includes the post-mortem starter of each bad stack inline, folded under <details>', async () => {
+    const { ctx } = context();
+
+    const result = await createGithubSummaryChannel('auto', { write: () => {} }).deliver(ctx);
+
+    expect(outcome(result)).not.toContain('shortened');
+    const summary = summaryOf(ctx);
+    const bad = ctx.report.stacks.filter((s) => s.verdict === 'bad');
+    expect(bad.map((s) => s.id)).toEqual(['checkout', 'ledger']);
+    for (const stack of bad) {
+      const file = postmortemFile(ctx.report, stack);
+      const name = stack.name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const block = `<details><summary>Post-mortem starter: ${name} (${file.path})</summary>\n\n${file.text}\n</details>`;
+      expect(summary).toContain(block);
+    }
+    expect(summary.match(/<details><summary>Post-mortem starter/g)).toHaveLength(2);
+    // A stack name is text inside <summary>, never markup.
+    expect(summary).not.toContain('<summary>Post-mortem starter: Ledger <script>');
+  });
+
+  it('gives up the post-mortem starters first when the summary would not fit, and says so', () => {
+    const report = sampleReport();
+    const whole = fitSummary(report, summaryLimitBytes).markdown;
+    const withoutStarters = renderMarkdown(report);
+
+    const fitted = fitSummary(report, bytes(whole) - 1);
+
+    expect(bytes(whole)).toBeGreaterThan(bytes(withoutStarters));
+    expect(fitted.omitted).toEqual(['post-mortem starters']);
+    expect(fitted.markdown).not.toContain('<details><summary>Post-mortem starter');
+    expect(fitted.markdown).toContain(
+      "post-mortem starters did not fit here: they are in the run's artifact",
+    );
+    expect(fitted.markdown).toContain('### 🔴 Checkout');
+  });
+
   describe('stays under GitHub’s 1 MiB', () => {
     it('drops the detail of normal stacks first', async () => {
       const report = fleet(sampleReport(), verdict('normal'), 1500, { name: 'n'.repeat(200) });
@@ -191,7 +232,11 @@ describe('createGithubSummaryChannel', () => {
 
       const summary = summaryOf(ctx);
       expect(bytes(summary)).toBeLessThanOrEqual(summaryLimitBytes);
-      expect(outcome(result)).toContain('shortened (left out the detail of 6004 normal stacks)');
+      // The post-mortem starters go first, then the detail of normal stacks.
+      expect(outcome(result)).toContain(
+        'shortened (left out the post-mortem starters, detail of 6004 normal stacks)',
+      );
+      expect(summary).not.toContain('<details><summary>Post-mortem starter');
       expect(summary).toContain('**2 bad · 1 good · 6004 normal · 1 unknown**');
       expect(summary).toContain('### 🔴 Checkout');
       expect(summary).toContain('### 🟢 Search');

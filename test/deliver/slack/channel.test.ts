@@ -1,9 +1,13 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { createSlackChannel, githubRunUrl, slackPayload } from '../../../src/deliver/slack';
 import type { DeliveryContext, DeliveryResult } from '../../../src/deliver/types';
+import { postmortemFile } from '../../../src/render/postmortem';
 import { sampleReport } from '../../fixtures/sample-report';
 
 /** The secret part of a webhook URL, as Slack issues them. */
@@ -133,6 +137,48 @@ describe('createSlackChannel', () => {
     expect(JSON.parse(request!.body)).toEqual(
       slackPayload(ctx.report, { runUrl: 'https://github.com/acme/payments-ops/actions/runs/4242' }),
     );
+  });
+
+  describe('names the post-mortem starter of each bad stack', () => {
+    let out: string;
+    beforeEach(() => {
+      out = mkdtempSync(join(tmpdir(), 'scrumops-slack-'));
+    });
+    afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+    const postedText = () =>
+      (JSON.parse(slack.received[0]!.body) as { blocks: { text?: { text: string } }[] }).blocks
+        .map((b) => b.text?.text ?? '')
+        .join('\n');
+
+    it('by its path in the report files, linked when the files have an address', async () => {
+      const { ctx } = harness({ outDir: out });
+      const checkout = ctx.report.stacks.find((s) => s.id === 'checkout')!;
+      const file = postmortemFile(ctx.report, checkout).path;
+      mkdirSync(join(out, 'postmortem'));
+      writeFileSync(join(out, file), 'starter');
+
+      const result = await createSlackChannel({
+        webhook: slack.url,
+        artifactUrl: 'https://github.com/acme/payments-ops/actions/runs/4242#artifacts',
+      }).deliver(ctx);
+
+      expect(result.status).toBe('sent');
+      const text = postedText();
+      expect(text).toContain(
+        ':memo: Post-mortem starter: `postmortem/2026-11-26-checkout.md` (<https://github.com/acme/payments-ops/actions/runs/4242#artifacts|in the report files>)',
+      );
+      // Ledger is bad too, but its starter was not written (no file): the message does not claim one.
+      expect(text.match(/Post-mortem starter/g)).toHaveLength(1);
+    });
+
+    it('not at all when no starter was written (no md format)', async () => {
+      const { ctx } = harness({ outDir: out });
+
+      await createSlackChannel({ webhook: slack.url }).deliver(ctx);
+
+      expect(postedText()).not.toContain('Post-mortem');
+    });
   });
 
   it("keeps the run's secrets out of the message, even where escaping would have hidden them", async () => {
