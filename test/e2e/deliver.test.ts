@@ -295,13 +295,24 @@ describe('--send with every channel up', () => {
     // Bad stacks first (design §8): both come before the good one.
     expect(blocks.indexOf('Checkout')).toBeLessThan(blocks.indexOf('Search'));
     expect(blocks.indexOf('Payments')).toBeLessThan(blocks.indexOf('Search'));
+    // Each bad stack names its post-mortem starter, written beside report.md before Slack was tried.
+    expect(blocks).toContain('Post-mortem starter: `postmortem/2026-11-26-checkout.md`');
+    expect(blocks).toContain('Post-mortem starter: `postmortem/2026-11-26-payments.md`');
   });
 
   it('appends the Markdown report to $GITHUB_STEP_SUMMARY', () => {
     const summary = readFileSync(world.summaryPath, 'utf8');
 
-    expect(summary).toBe(readFileSync(join(world.out, 'report.md'), 'utf8'));
+    const md = readFileSync(join(world.out, 'report.md'), 'utf8');
+    expect(summary.startsWith(md)).toBe(true);
     expect(summary).toContain('## Web shop — daily health — 2026-11-26');
+    // …then each bad stack's post-mortem starter, the file written beside report.md, under <details>.
+    for (const id of ['checkout', 'payments']) {
+      const file = `postmortem/2026-11-26-${id}.md`;
+      expect(summary).toContain(
+        `(${file})</summary>\n\n${readFileSync(join(world.out, file), 'utf8')}\n</details>`,
+      );
+    }
     // …and puts the bad stacks on the run page as annotations (workflow commands on stdout).
     expect(result.annotations).toMatch(/^::warning title=scrumops%3A Checkout is bad::/m);
     expect(result.annotations).toMatch(/^::warning title=scrumops%3A Payments is bad::/m);
