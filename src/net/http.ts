@@ -23,6 +23,7 @@ import axios from 'axios';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { isTransientStatus, retryAfterMs } from './retry';
 import { safeText } from './text';
 
@@ -95,6 +96,78 @@ export function malformed(what: string, status?: number): NetFailure {
 }
 
 export async function request(req: NetRequest): Promise<NetResult> {
+  return exchange(req, async (response, ex) => {
+    const body = await readBody(response.data, ex.maxBytes, ex.signal);
+    if (body.kind !== 'whole') return ex.bodyFailure(body, response.status);
+    return { kind: 'ok', status: response.status, headers: response.headers, text: body.text };
+  });
+}
+
+/** A 2xx answer read line by line: what the caller's `read` made of it. */
+export interface NetLinesOk<T> {
+  kind: 'ok';
+  status: number;
+  headers: Record<string, string>;
+  value: T;
+}
+
+/**
+ * `request` for a long 2xx answer read as it arrives, line by line (newline-delimited JSON such as
+ * Splunk's export stream), so it never has to sit in memory whole. The same rules hold: one timeout
+ * over connect, headers and the whole body (the time `read` takes included), the size cap counted
+ * on decompressed bytes as they arrive, redirects within one origin, the same failure kinds and
+ * scrubbed messages; a non-2xx answer is read whole (capped) and fails as in `request`.
+ *
+ * `read` gets each line without its line break ("\r\n" too). When the answer stops early (cut
+ * short, too large, timed out, cancelled) the lines end by throwing, and the result is that failure
+ * whatever `read` did with the throw. An error `read` throws of its own (the answer made no sense
+ * to it) is passed through unchanged: it is the caller's, as are its words.
+ */
+export async function requestLines<T>(
+  req: NetRequest,
+  read: (lines: AsyncIterable<string>) => Promise<T>,
+): Promise<NetLinesOk<T> | NetFailure> {
+  return exchange(req, async (response, ex) => {
+    const stream = linesOf(response.data, ex.maxBytes, ex.signal);
+    try {
+      const value = await read(stream.lines);
+      // `read` may stop early, or swallow the throw of an answer that stopped: a stop still decides.
+      if (stream.stopped()) return ex.bodyFailure(stream.stopped()!, response.status);
+      return { kind: 'ok', status: response.status, headers: response.headers, value };
+    } catch (error) {
+      if (stream.stopped()) return ex.bodyFailure(stream.stopped()!, response.status);
+      throw error;
+    } finally {
+      stream.close();
+    }
+  });
+}
+
+/** A response whose status and headers have arrived and whose body is still to read. */
+interface Arrived {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  data: Readable;
+}
+
+/** What a 2xx body reader needs from the exchange around it. */
+interface Exchange {
+  signal: AbortSignal;
+  maxBytes: number;
+  /** The failure a body that did not arrive whole means. */
+  bodyFailure(outcome: Exclude<BodyOutcome, { kind: 'whole' }>, status: number): NetFailure;
+}
+
+/**
+ * One exchange, shared by `request` and `requestLines`: the timeout over everything (the 2xx body
+ * reader's time included), same-origin redirects, and non-2xx answers read whole (capped) into an
+ * `http` failure. `readOk` reads a 2xx body; its result is the answer.
+ */
+async function exchange<R>(
+  req: NetRequest,
+  readOk: (response: Arrived, ex: Exchange) => Promise<R | NetFailure>,
+): Promise<R | NetFailure> {
   const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
   const maxBytes = req.maxBytes ?? defaultMaxBytes;
   const secrets = req.secrets ?? [];
@@ -171,25 +244,30 @@ export async function request(req: NetRequest): Promise<NetResult> {
         continue;
       }
 
-      const ok = status >= 200 && status < 300;
-      // Error bodies too may carry data (Grafana's 400 holds every query's frames): the same cap.
-      const body = await readBody(response.data, maxBytes, signal);
-      if (body.kind === 'interrupted') return interrupted() ?? fail('network', 'the request was interrupted');
-      if (body.kind === 'cut-short') {
-        return fail(
-          'network',
-          `the answer from ${origin(url)} (HTTP ${status}) was cut short after ${body.bytes} bytes (${body.why})`,
-        );
-      }
-      if (body.kind === 'too-large') {
+      const from = url;
+      const bodyFailure = (body: Exclude<BodyOutcome, { kind: 'whole' }>, status: number): NetFailure => {
+        if (body.kind === 'interrupted')
+          return interrupted() ?? fail('network', 'the request was interrupted');
+        if (body.kind === 'cut-short') {
+          return fail(
+            'network',
+            `the answer from ${origin(from)} (HTTP ${status}) was cut short after ${body.bytes} bytes (${body.why})`,
+          );
+        }
         return fail(
           'too-large',
           `HTTP ${status}: the answer is larger than ${formatBytes(maxBytes)} (after decompression); raise maxResponseBytes if it is expected`,
           { status },
         );
-      }
+      };
+
+      if (status >= 200 && status < 300)
+        return await readOk({ status, headers, data: response.data }, { signal, maxBytes, bodyFailure });
+
+      // Error bodies too may carry data (Grafana's 400 holds every query's frames): the same cap.
+      const body = await readBody(response.data, maxBytes, signal);
+      if (body.kind !== 'whole') return bodyFailure(body, status);
       const text = body.text;
-      if (ok) return { kind: 'ok', status, headers, text };
       const detail = errorDetail(text, secrets);
       return fail('http', `HTTP ${status}${detail ? `: ${detail}` : ''}`, {
         retryable: isTransientStatus(status),
@@ -246,6 +324,69 @@ function readBody(stream: Readable, limit: number, signal: AbortSignal): Promise
         settle(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: 'closed' });
     });
   });
+}
+
+/**
+ * The lines of a body as it arrives, counted against `limit` after decompression. The iterator
+ * throws when the body stops early; `stopped` then says how (and stays set if the reader swallowed
+ * the throw). `close` lets go of the stream when the reader is done.
+ */
+function linesOf(
+  stream: Readable,
+  limit: number,
+  signal: AbortSignal,
+): {
+  lines: AsyncIterable<string>;
+  stopped: () => Exclude<BodyOutcome, { kind: 'whole' }> | undefined;
+  close: () => void;
+} {
+  let stop: Exclude<BodyOutcome, { kind: 'whole' }> | undefined;
+  let bytes = 0;
+  const halt = (outcome: Exclude<BodyOutcome, { kind: 'whole' }>): never => {
+    stop ??= outcome;
+    stream.destroy();
+    throw new Error(`the answer stopped: ${stop.kind}`);
+  };
+  // The caller's abort or the timeout ends a slow body even between two chunks.
+  const onAbort = () => stream.destroy();
+  async function* lines(): AsyncGenerator<string> {
+    if (signal.aborted) halt({ kind: 'interrupted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > limit) {
+          pending = '';
+          halt({ kind: 'too-large' });
+        }
+        pending += decoder.write(chunk);
+        let from = 0;
+        for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n', from)) {
+          const line = pending.slice(from, at);
+          from = at + 1;
+          yield line.endsWith('\r') ? line.slice(0, -1) : line;
+        }
+        pending = pending.slice(from);
+      }
+    } catch (error) {
+      if (stop) throw error;
+      halt(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: codeOf(error) });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    pending += decoder.end();
+    if (pending !== '') yield pending.endsWith('\r') ? pending.slice(0, -1) : pending;
+  }
+  return {
+    lines: lines(),
+    stopped: () => stop,
+    close: () => {
+      signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+    },
+  };
 }
 
 /** The readable part of an error body: a JSON `error`/`message`/`errors`, else the text (not HTML). */

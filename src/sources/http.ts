@@ -1,17 +1,20 @@
 /**
- * The HTTP edge shared by the Prometheus and Grafana adapters: axios with a per-attempt timeout, the
- * shared retry policy (src/net/retry.ts) on 429/5xx/timeouts/network errors, messages that name the
- * source and never carry a secret, and request/retry counts for the source's health.
+ * What the HTTP adapters (Prometheus, Grafana, Splunk, PagerDuty) and doctor share on top of the one
+ * network edge (src/net/http.ts, which sends every request: timeout over the body, size cap,
+ * same-origin redirects, scrubbed text): the retry policy (src/net/retry.ts) on 429/5xx/timeouts/
+ * network errors, messages that name the source and never carry a secret, and request/retry counts
+ * for the source's health.
  *
  * It also stops early when going on is pointless: after a 401/403/404 every later request would fail
  * the same way, and after two requests in a row used up their retries the server is taken as down.
  */
-import { Agent as HttpsAgent } from 'node:https';
-import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
-import axios, { type AxiosInstance } from 'axios';
 import { SourceError, redact } from '../errors';
-import { request as netRequest } from '../net/http';
+import {
+  request as netRequest,
+  requestLines as netRequestLines,
+  type NetFailure,
+  type NetRequest,
+} from '../net/http';
 import { cut as cutText, flatten, safeText, secretForms } from '../net/text';
 import type { SourceHealth } from './types';
 import {
@@ -120,7 +123,6 @@ export class HttpClient {
   /** Attempts beyond the first. */
   retries = 0;
 
-  private readonly axios: AxiosInstance;
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly shownUrl: string;
@@ -134,23 +136,6 @@ export class HttpClient {
     };
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.shownUrl = withoutCredentials(options.baseUrl);
-    this.axios = axios.create({
-      baseURL: options.baseUrl.replace(/\/+$/, ''),
-      headers: { Accept: 'application/json', 'User-Agent': 'scrumops', ...options.headers },
-      // Statuses, timeouts and parsing are handled here, not by axios.
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      maxRedirects: 3,
-      ...(options.tls && (options.tls.ca || options.tls.insecure)
-        ? {
-            httpsAgent: new HttpsAgent({
-              ...(options.tls.ca ? { ca: options.tls.ca } : {}),
-              rejectUnauthorized: !options.tls.insecure,
-            }),
-          }
-        : {}),
-    });
   }
 
   /** Send with retries. Resolves with 2xx answers and those `readsBody` accepts; throws RequestFailure. */
@@ -209,25 +194,7 @@ export class HttpClient {
   private async attempt(request: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
     if (signal.aborted) throw this.fail('cancelled', 'cancelled');
     this.requests++;
-    const where = `${request.method} ${request.path}`;
-    const { url, data, headers } = this.axiosRequest(request);
-    const base = this.options.baseUrl.replace(/\/+$/, '');
-    const result = await netRequest({
-      method: request.method,
-      url: withParams(base + url, request.params),
-      headers: {
-        Accept: 'application/json',
-        ...this.options.headers,
-        ...(headers ?? (data !== undefined ? { 'Content-Type': 'application/json' } : {})),
-      },
-      body: data === undefined || typeof data === 'string' ? data : JSON.stringify(data),
-      timeoutMs: this.timeoutMs,
-      maxBytes: this.options.maxBytes,
-      tls: this.options.tls,
-      signal,
-      secrets: this.options.secrets,
-      now: this.options.deps.now,
-    });
+    const result = await netRequest(this.netRequest(request, signal));
 
     if (result.kind === 'ok' || (result.kind === 'http' && this.options.readsBody?.(result.status!))) {
       const status = result.status!;
@@ -236,33 +203,19 @@ export class HttpClient {
       if (body === undefined) {
         throw this.fail(
           'malformed',
-          `${where} answered HTTP ${status} with a body that is not JSON: ${safeText(text, this.options.secrets, 120)}`,
+          `${whereOf(request)} answered HTTP ${status} with a body that is not JSON: ${safeText(text, this.options.secrets, 120)}`,
           status,
         );
       }
       return { status, body };
     }
-    switch (result.kind) {
-      case 'cancelled':
-        throw this.fail('cancelled', `cancelled (${where})`);
-      case 'timeout':
-        throw this.fail('timeout', `${result.message} (${where} at ${this.shownUrl})`);
-      case 'network':
-        throw this.fail('network', result.message);
-      case 'too-large':
-        throw this.fail('too-large', `${where}: ${result.message}`, result.status);
-      case 'malformed':
-        throw this.fail('malformed', `${where}: ${result.message}`, result.status);
-      case 'http':
-        break;
-    }
-    const status = result.status!;
-    // A refused redirect (another host) has no body to read: the edge's words say it.
-    if (status >= 300 && status < 400) throw this.fail('rejected', `${where}: ${result.message}`, status);
-    const text = result.text ?? '';
-    throw this.failureFor(status, parseJson(text), text, result.headers ?? {}, where);
+    throw this.failureOf(result, request);
   }
 
+  /**
+   * One attempt read line by line, through the same edge: the timeout covers the whole stream, the
+   * size cap counts its decompressed bytes, redirects stay within the origin.
+   */
   private async attemptLines<T>(
     request: HttpRequest,
     signal: AbortSignal,
@@ -270,85 +223,65 @@ export class HttpClient {
   ): Promise<T> {
     if (signal.aborted) throw this.fail('cancelled', 'cancelled');
     this.requests++;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const where = `${request.method} ${request.path}`;
-    const cut = (error: unknown): RequestFailure => {
-      if (error instanceof RequestFailure) return error;
-      if (signal.aborted) return this.fail('cancelled', `cancelled (${where})`);
-      if (timeout.aborted)
-        return this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
-      const code = (error as { code?: unknown }).code;
-      return this.fail(
-        'network',
-        `the answer to ${where} was cut short (${typeof code === 'string' ? code : 'connection closed'})`,
-      );
-    };
-    let stream: Readable;
-    let status: number;
-    let headers: Record<string, unknown>;
-    try {
-      const response = await this.axios.request<Readable>({
-        ...this.axiosRequest(request),
-        responseType: 'stream',
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      stream = response.data;
-      status = response.status;
-      headers = response.headers;
-    } catch (error) {
-      if (signal.aborted) throw this.fail('cancelled', `cancelled (${where})`);
-      if (timeout.aborted)
-        throw this.fail('timeout', `no answer within ${this.timeoutMs} ms (${where} at ${this.shownUrl})`);
-      const code = (error as { code?: unknown }).code;
-      throw this.fail(
-        'network',
-        `cannot reach ${this.shownUrl} (${typeof code === 'string' ? code : 'network error'})`,
-      );
-    }
-    if (status < 200 || status >= 300) {
-      let text = '';
-      try {
-        for await (const chunk of stream) {
-          if (text.length < 64 * 1024) text += String(chunk);
-        }
-      } catch (error) {
-        throw cut(error);
-      }
-      throw this.failureFor(status, parseJson(text), text, headers, where);
-    }
-    // A cut connection surfaces as an error of the stream; readline alone would end quietly.
-    let streamError: Error | undefined;
-    stream.on('error', (error) => (streamError ??= error));
-    stream.on('aborted', () => (streamError ??= Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    try {
-      const value = await read(
-        (async function* () {
-          for await (const line of lines) {
-            if (streamError) throw streamError;
-            yield line;
-          }
-          if (streamError) throw streamError;
-        })(),
-      );
-      return value;
-    } catch (error) {
-      throw cut(error);
-    } finally {
-      lines.close();
-      stream.destroy();
-    }
+    const result = await netRequestLines(this.netRequest(request, signal), read);
+    if (result.kind === 'ok') return result.value;
+    throw this.failureOf(result, request);
   }
 
-  private axiosRequest(request: HttpRequest) {
+  /** The edge's request for one of ours: the source's url, headers, secrets, limits and TLS. */
+  private netRequest(request: HttpRequest, signal: AbortSignal): NetRequest {
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    const path = request.query ? `${request.path}?${request.query.toString()}` : request.path;
+    const body = request.form
+      ? new URLSearchParams(request.form).toString()
+      : request.json === undefined
+        ? undefined
+        : JSON.stringify(request.json);
+    const contentType = request.form
+      ? 'application/x-www-form-urlencoded'
+      : body !== undefined
+        ? 'application/json'
+        : undefined;
     return {
       method: request.method,
-      url: request.query ? `${request.path}?${request.query.toString()}` : request.path,
-      params: request.params,
-      paramsSerializer: { indexes: null },
-      data: request.form ? new URLSearchParams(request.form).toString() : request.json,
-      headers: request.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : undefined,
+      url: withParams(base + path, request.params),
+      headers: {
+        Accept: 'application/json',
+        ...this.options.headers,
+        ...(contentType ? { 'Content-Type': contentType } : {}),
+      },
+      body,
+      timeoutMs: this.timeoutMs,
+      maxBytes: this.options.maxBytes,
+      tls: this.options.tls,
+      signal,
+      secrets: this.options.secrets,
+      now: this.options.deps.now,
     };
+  }
+
+  /** The RequestFailure an edge failure means, in this source's words. */
+  private failureOf(result: NetFailure, request: HttpRequest): RequestFailure {
+    const where = whereOf(request);
+    switch (result.kind) {
+      case 'cancelled':
+        return this.fail('cancelled', `cancelled (${where})`);
+      case 'timeout':
+        return this.fail('timeout', `${result.message} (${where} at ${this.shownUrl})`);
+      case 'network':
+        return this.fail('network', result.message);
+      case 'too-large':
+        return this.fail('too-large', `${where}: ${result.message}`, result.status);
+      case 'malformed':
+        return this.fail('malformed', `${where}: ${result.message}`, result.status);
+      case 'http':
+        break;
+    }
+    const status = result.status!;
+    // A refused redirect (another host) has no body to read: the edge's words say it.
+    if (status >= 300 && status < 400) return this.fail('rejected', `${where}: ${result.message}`, status);
+    const text = result.text ?? '';
+    return this.failureFor(status, parseJson(text), text, result.headers ?? {}, where);
   }
 
   /** The failure a non-2xx answer means. */
@@ -481,6 +414,11 @@ function errorDetail(body: unknown, text: string): string {
 /** Our own text (a query, say) on one line and cut; outside text goes through safeText instead. */
 export function snippet(text: string, max = 300): string {
   return cutText(flatten(text), max);
+}
+
+/** "POST /services/search/v2/jobs/export": a request as messages name it. */
+function whereOf(request: HttpRequest): string {
+  return `${request.method} ${request.path}`;
 }
 
 /** The URL with `a=1&tags=x&tags=y` appended (array values repeat the key). */

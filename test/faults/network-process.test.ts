@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import type { Report } from '../../src/report/types';
 import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
 import { NetworkFaultServer, type Fault, type SeenRequest } from './network-server';
+import { splunkTarget, splunkToken } from './network-targets';
 
 const bin = join(__dirname, '../../dist/cli/main.js');
 const at = '2026-11-26T08:00:00.000Z';
 const promToken = 'prom-process-token-0a1b2c3d4e5f';
-const secrets = [apiKey, appKey, promToken];
+const secrets = [apiKey, appKey, promToken, splunkToken];
 
 let dir: string;
 let upstream: FakeDatadog;
@@ -47,7 +48,13 @@ function runCli(config: object): Promise<ProcessRun> {
     process.execPath,
     [bin, 'report', '--config', configPath, '--at', at, '--out', out, '--format', 'json,md,txt'],
     {
-      env: { PATH: process.env.PATH, DD_API_KEY: apiKey, DD_APP_KEY: appKey, PROM_TOKEN: promToken },
+      env: {
+        PATH: process.env.PATH,
+        DD_API_KEY: apiKey,
+        DD_APP_KEY: appKey,
+        PROM_TOKEN: promToken,
+        SPLUNK_TOKEN: splunkToken,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -79,9 +86,10 @@ function configFor(source: object, events: boolean): object {
         label: 'p95 latency',
         source: 'src',
         query:
-          (source as { type: string }).type === 'datadog'
-            ? 'avg:trace.http.request.duration{env:prod,service:{{service}}}'
-            : 'avg(http_latency_seconds{service="{{service}}"})',
+          {
+            datadog: 'avg:trace.http.request.duration{env:prod,service:{{service}}}',
+            splunk: 'search index=web service={{service}} | timechart span=5m avg(latency)',
+          }[(source as { type: string }).type] ?? 'avg(http_latency_seconds{service="{{service}}"})',
         unit: 's',
         direction: 'lower',
       },
@@ -140,6 +148,30 @@ describe('network faults, whole process', () => {
       expect(run.stderr).toMatch(/source "src".*cut short/);
       expect(stacksOf(run).map((s) => s.verdict)).toEqual(['unknown', 'unknown']);
       expect(run.ms).toBeLessThan(60_000);
+      assertClean(run);
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+
+  it('a Splunk export answer cut short every time: exit 1 with files, the source named', async () => {
+    const splunk = await splunkTarget();
+    const server = await new NetworkFaultServer(splunk.healthy).start();
+    server.fault = { kind: 'truncate' };
+    try {
+      const run = await runCli(
+        configFor({ type: 'splunk', url: server.url, token: '${SPLUNK_TOKEN}', maxAttempts: 2 }, false),
+      );
+
+      expect(run.code).toBe(1);
+      expect(Object.keys(run.files).sort()).toEqual(['report.json', 'report.md', 'report.txt']);
+      expect(run.stderr).toMatch(/source "src".*cut short/);
+      for (const stack of stacksOf(run)) {
+        expect(stack.verdict).toBe('unknown');
+        expect(stack.metrics[0]?.reason).toMatch(/source "src".*cut short/);
+      }
+      // The grouped search of each fetch (the report range, the older history) tried twice, no more.
+      expect(server.requests).toHaveLength(4);
       assertClean(run);
     } finally {
       await server.stop();

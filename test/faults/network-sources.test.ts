@@ -1,5 +1,5 @@
 /**
- * The network fault suite: every fault × every target (Datadog, Prometheus, Grafana, Slack), each run
+ * The network fault suite: every fault × every target (Datadog, Prometheus, Grafana, Splunk, Slack), each run
  * in-process against a loopback server. Each case asserts the outcome (status), which stacks are
  * unknown and why, that it ended in bounded time, and that no secret — nor any 8-character piece of
  * one — appears in anything the run produced.
@@ -12,6 +12,7 @@ import {
   grafanaTarget,
   prometheusTarget,
   slackTarget,
+  splunkTarget,
   stacks,
   type Outcome,
   type Target,
@@ -24,6 +25,7 @@ beforeAll(async () => {
   targets.datadog = await datadogTarget();
   targets.prometheus = await prometheusTarget();
   targets.grafana = await grafanaTarget();
+  targets.splunk = await splunkTarget();
   targets.slack = await slackTarget();
   // Built once up front (~1 s), not while a client's timeout runs.
   bomb(bombBytes);
@@ -206,7 +208,7 @@ beforeAll(async () => {
 });
 afterAll(() => otherHost.stop());
 
-const names: TargetName[] = ['datadog', 'prometheus', 'grafana', 'slack'];
+const names: TargetName[] = ['datadog', 'prometheus', 'grafana', 'splunk', 'slack'];
 const cases = faults.flatMap((f) =>
   names.filter((n) => !f.skip?.includes(n)).map((n) => [n, f.name, f] as const),
 );
@@ -239,14 +241,17 @@ describe('network faults', () => {
         expect(outcome.unknown).toEqual({});
       } else {
         expect(Object.keys(outcome.unknown).sort()).toEqual([...stacks].sort());
-        if (fc.expect.reason)
-          for (const why of Object.values(outcome.unknown)) expect(why).toMatch(fc.expect.reason);
+        for (const why of Object.values(outcome.unknown)) {
+          // The source is named, and the reason says why.
+          expect(why).toContain(`source "${target.sourceId}"`);
+          if (fc.expect.reason) expect(why).toMatch(fc.expect.reason);
+        }
       }
     } else if (fc.expect.reason && fc.expect.status !== 'ok') {
       expect(outcome.text).toMatch(fc.expect.reason);
     }
     // Event searches: a failed one leaves the counts unknown (never 0), for every stack it served.
-    if (name === 'datadog' || name === 'grafana') {
+    if (name === 'datadog' || name === 'grafana' || name === 'splunk') {
       const expectedUnknown = fc.expect.status === 'ok' ? [] : [...stacks].sort();
       expect(Object.keys(outcome.eventsUnknown).sort()).toEqual(expectedUnknown);
     }

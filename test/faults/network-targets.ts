@@ -1,7 +1,8 @@
 /**
- * The four network targets of the fault suite, each behind a NetworkFaultServer: Datadog (the repo's
+ * The network targets of the fault suite, each behind a NetworkFaultServer: Datadog (the repo's
  * fake Datadog, reached through the fault server), Prometheus and Grafana (canned answers in their
- * real shapes), Slack (an incoming webhook). `run` drives the real adapter in-process and returns
+ * real shapes), Splunk (its export endpoint's newline-delimited JSON, searched by the fake Splunk's
+ * SPL subset), Slack (an incoming webhook). `run` drives the real adapter in-process and returns
  * what a reader of the report would learn: status, which stacks are unknown and why, every text the
  * run produced (results, reasons, log lines) to search for secrets.
  */
@@ -10,9 +11,11 @@ import { createSlackChannel } from '../../src/deliver/slack';
 import { createDatadogSource } from '../../src/sources/datadog';
 import { createGrafanaSource } from '../../src/sources/grafana';
 import { createPrometheusSource } from '../../src/sources/prometheus';
+import { createSplunkSource } from '../../src/sources/splunk';
 import type { SourceContext, SourcePlan } from '../../src/sources/types';
 import { sampleReport } from '../fixtures/sample-report';
 import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
+import { exportLines, runSpl, type FakeEvent } from '../sources/splunk/fake-splunk';
 import type { Healthy, SeenRequest } from './network-server';
 
 export const end = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -20,7 +23,7 @@ export const start = end - 3 * 3600_000;
 const stepMs = 60_000;
 export const stacks = ['checkout', 'cart'] as const;
 
-export type TargetName = 'datadog' | 'prometheus' | 'grafana' | 'slack';
+export type TargetName = 'datadog' | 'prometheus' | 'grafana' | 'splunk' | 'slack';
 
 export interface RunLimits {
   timeoutMs: number;
@@ -43,6 +46,8 @@ export interface Outcome {
 
 export interface Target {
   name: TargetName;
+  /** The source id every reason must name (sources only). */
+  sourceId?: string;
   /** Every secret the target's config holds. */
   secrets: string[];
   healthy: Healthy;
@@ -142,6 +147,7 @@ export async function datadogTarget(): Promise<Target> {
   };
   return {
     name: 'datadog',
+    sourceId: 'dd',
     secrets: [apiKey, appKey],
     healthy,
     close: () => upstream.close(),
@@ -194,6 +200,7 @@ export function prometheusTarget(): Promise<Target> {
   };
   return Promise.resolve({
     name: 'prometheus',
+    sourceId: 'prom',
     secrets: [promToken],
     healthy,
     close: () => Promise.resolve(),
@@ -263,6 +270,7 @@ export function grafanaTarget(): Promise<Target> {
   };
   return Promise.resolve({
     name: 'grafana',
+    sourceId: 'graf',
     secrets: [grafanaToken],
     healthy,
     close: () => Promise.resolve(),
@@ -282,6 +290,91 @@ export function grafanaTarget(): Promise<Target> {
         ctxFor(lines),
       );
       const plan = promPlan((s) => `avg(http_latency_seconds{service="${s}"})`, true);
+      return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
+    },
+  });
+}
+
+export const splunkToken = 'splunk-fake-token-fs9';
+
+/** What the Splunk target's searches run over: a latency reading a minute and one deploy per stack. */
+function splunkEvents(): FakeEvent[] {
+  const events: FakeEvent[] = [];
+  for (const [i, service] of stacks.entries()) {
+    for (let t = start; t < end; t += stepMs)
+      events.push({ index: 'web', time: t, fields: { service, latency: String(0.25 + i / 10) } });
+    events.push({
+      index: 'deploys',
+      time: end - (i + 1) * 600_000,
+      fields: { service, title: `deploy ${service}`, url: `https://ci.example.com/${service}` },
+    });
+  }
+  return events;
+}
+
+export function splunkTarget(): Promise<Target> {
+  const events = splunkEvents();
+  // The export endpoint as splunkd answers it: the search run, its rows streamed one JSON per line.
+  const healthy: Healthy = (req) => {
+    if (req.headers.authorization !== `Bearer ${splunkToken}`)
+      return {
+        status: 401,
+        body: JSON.stringify({ messages: [{ type: 'WARN', text: 'call not properly authenticated' }] }),
+      };
+    const form = new URLSearchParams(req.body);
+    const rows = runSpl(
+      form.get('search') ?? '',
+      events,
+      Number(form.get('earliest_time')) * 1000,
+      Number(form.get('latest_time')) * 1000,
+    );
+    return { status: 200, body: exportLines(rows).join('\n') + '\n' };
+  };
+  const template = (s: string) => `search index=web service=${s} | timechart span=1m avg(latency)`;
+  const deploys = (s: string) => `search index=deploys service=${s} | table _time title url`;
+  return Promise.resolve({
+    name: 'splunk',
+    sourceId: 'splunk',
+    secrets: [splunkToken],
+    healthy,
+    close: () => Promise.resolve(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const source = createSplunkSource(
+        {
+          id: 'splunk',
+          type: 'splunk',
+          url,
+          token: splunkToken,
+          timeoutMs: limits.timeoutMs,
+          maxAttempts: limits.maxAttempts,
+          maxResponseBytes: limits.maxBytes,
+        },
+        ctxFor(lines),
+      );
+      const plan: SourcePlan = {
+        start,
+        end,
+        eventsStart: start,
+        groups: [
+          {
+            template: template('{{service}}'),
+            members: stacks.map((s) => ({
+              stackId: s,
+              metricId: 'latency',
+              query: template(s),
+              vars: { service: s },
+            })),
+          },
+        ],
+        events: stacks.map((s) => ({
+          stackId: s,
+          kind: 'deployments' as const,
+          query: deploys(s),
+          template: deploys('{{service}}'),
+          vars: { service: s },
+        })),
+      };
       return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
     },
   });

@@ -1,10 +1,14 @@
 /**
  * Reading one export answer as it arrives: rows, messages, and whether it reached its last row.
  * A search that reports FATAL/ERROR fails with Splunk's own words; an answer that stops before its
- * last row is a cut connection (retried), never a short series read as if it were whole.
+ * last row is retried, never a short series read as if it were whole. A connection cut mid-answer
+ * never gets here as lines: the network edge ends the lines with its own failure (cut short, too
+ * large, timeout), so every line read here arrived whole, and one that is not a Splunk result line
+ * (a proxy's HTML page, JSON of another shape) is a malformed answer, not retried.
  */
+import { redact } from '../../errors';
+import { safeText, secretForms } from '../../net/text';
 import { RequestFailure } from '../http';
-import { snippet } from '../http';
 import type { Row } from './spl';
 import { exportLine, type ExportLine, type SplunkMessage } from './schema';
 
@@ -17,34 +21,33 @@ export interface ExportAnswer {
 export async function readExport(
   sourceId: string,
   lines: AsyncIterable<string>,
-  secretsScrubbed: (text: string) => string,
+  /** The source's credentials: scrubbed from every word of the answer quoted in a message. */
+  secrets: readonly string[],
 ): Promise<ExportAnswer> {
   const rows: Row[] = [];
   const messages: SplunkMessage[] = [];
   let finished = false;
   let lineNo = 0;
-  /** A line that is not JSON: the cut end of the answer if nothing follows it, else garbage. */
-  let broken: number | undefined;
   const fail = (kind: 'malformed' | 'rejected' | 'network', message: string) =>
-    new RequestFailure(sourceId, kind, secretsScrubbed(message));
+    new RequestFailure(sourceId, kind, redact(message, secretForms(secrets)));
+  // Splunk's text is outside text: scrubbed and flattened before it is cut, never after.
+  const quote = (text: string, max: number) => safeText(text, secrets, max);
 
   for await (const raw of lines) {
     lineNo++;
     const text = raw.trim();
     if (text === '') continue;
-    if (broken !== undefined) throw fail('malformed', `line ${broken} of the export answer is not JSON`);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      broken = lineNo;
-      continue;
+      throw fail('malformed', `line ${lineNo} of the export answer is not JSON: ${quote(text, 120)}`);
     }
     const line = asExportLine(json);
     if (!line) {
       throw fail(
         'malformed',
-        `line ${lineNo} of the export answer is not a Splunk result line: ${snippet(text, 120)}`,
+        `line ${lineNo} of the export answer is not a Splunk result line: ${quote(text, 120)}`,
       );
     }
     messages.push(...(line.messages ?? []));
@@ -57,7 +60,7 @@ export async function readExport(
   const errors = messages.filter((m) => m.type === 'FATAL' || m.type === 'ERROR');
   if (errors.length > 0) {
     const said = [...new Set(errors.map((m) => `${m.type}: ${m.text}`))].join('; ');
-    throw fail('rejected', `the search failed, Splunk says ${snippet(said)}`);
+    throw fail('rejected', `the search failed, Splunk says ${quote(said, 300)}`);
   }
   if (!finished) {
     throw fail(
@@ -80,6 +83,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 function asExportLine(json: unknown): ExportLine | undefined {
   if (!isRecord(json)) return undefined;
   const { preview, lastrow, result } = json;
+  // Every line splunkd writes says what it is: a row (preview, result, lastrow) or messages.
+  if (!['preview', 'lastrow', 'result', 'results', 'messages'].some((key) => key in json)) return undefined;
   const simple =
     (preview === undefined || typeof preview === 'boolean') &&
     (lastrow === undefined || typeof lastrow === 'boolean') &&

@@ -25,6 +25,7 @@ import {
   type TlsSettings,
 } from '../http';
 import type {
+  EventFailure,
   EventQuery,
   MetricSource,
   Point,
@@ -36,6 +37,7 @@ import type {
   SourcePlan,
   SourceResult,
 } from '../types';
+import { safeText } from '../../net/text';
 import { readExport } from './export';
 import {
   membersOf,
@@ -122,9 +124,10 @@ async function fetchSplunk(
         },
       },
       signal,
-      (lines) => readExport(config.id, lines, scrub),
+      (lines) => readExport(config.id, lines, secrets),
     );
-    for (const w of answer.warnings) ctx.logger.warn(scrub(`source "${config.id}": Splunk warns: ${w}`));
+    for (const w of answer.warnings)
+      ctx.logger.warn(`source "${config.id}": Splunk warns: ${safeText(w, secrets, 300)}`);
     return answer.rows;
   };
   const reject = (message: string) => new RequestFailure(config.id, 'rejected', scrub(message));
@@ -178,12 +181,12 @@ async function fetchSplunk(
   };
 
   const events: SourceEvent[] = [];
-  const eventErrors: string[] = [];
-  let failedEventQueries = 0;
+  // A failed event search leaves its stacks' counts unknown (never 0 deployments).
+  const eventFailures: EventFailure[] = [];
   const eventFallback: EventQuery[] = [];
   const failEvents = (queries: readonly EventQuery[], error: unknown) => {
-    failedEventQueries += queries.length;
-    eventErrors.push(messageOf(error));
+    for (const q of queries)
+      eventFailures.push({ stackId: q.stackId, kind: q.kind, error: messageOf(error) });
   };
   const addEvents = (queries: readonly EventQuery[], rows: readonly Row[]) => {
     for (const q of queries) {
@@ -232,15 +235,16 @@ async function fetchSplunk(
   );
 
   const members = plan.groups.reduce((n, g) => n + g.members.length, 0);
-  const errors = distinctErrors([...failures.map((f) => f.error), ...eventErrors]);
+  const errors = distinctErrors([...failures, ...eventFailures].map((f) => f.error));
   return {
     series,
     events,
     failures,
+    eventFailures,
     health: {
       id: config.id,
       type: 'splunk',
-      status: statusOf(members + plan.events.length, failures.length + failedEventQueries, errors.length),
+      status: statusOf(members + plan.events.length, failures.length + eventFailures.length, errors.length),
       requests: http.requests,
       retries: http.retries,
       errors,
@@ -250,11 +254,12 @@ async function fetchSplunk(
 
 /**
  * A 4xx (bad SPL, an unknown command option) or a FATAL/ERROR message: perhaps our split made the
- * search wrong, so the stacks' own searches decide. Auth, 5xx, timeouts and cut answers are the
- * server's trouble and would only repeat.
+ * search wrong, so the stacks' own searches decide. Auth, 5xx, timeouts, cut answers and a refused
+ * redirect to another host are the server's doing and would only repeat.
  */
 function isRejection(error: unknown): boolean {
-  return error instanceof RequestFailure && error.kind === 'rejected';
+  if (!(error instanceof RequestFailure) || error.kind !== 'rejected') return false;
+  return error.status === undefined || error.status < 300 || error.status >= 400;
 }
 
 /** Event queries by kind and template: each bunch may become one search. */

@@ -85,19 +85,7 @@ export async function startFakeSplunk(options: { token: string }): Promise<FakeS
         if (!(error instanceof SplError)) throw error;
         return json(res, 400, { messages: [{ type: 'FATAL', text: error.message }] });
       }
-      const lines = [JSON.stringify({ preview: true, offset: 0, result: rows[0] ?? {} })];
-      rows.forEach((result, offset) =>
-        lines.push(
-          JSON.stringify({
-            preview: false,
-            offset,
-            ...(offset === rows.length - 1 ? { lastrow: true } : {}),
-            result,
-          }),
-        ),
-      );
-      if (rows.length === 0) lines.push(JSON.stringify({ preview: false, lastrow: true }));
-      streamLines(res, lines, 'clean');
+      streamLines(res, exportLines(rows), 'clean');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -110,6 +98,26 @@ export async function startFakeSplunk(options: { token: string }): Promise<FakeS
         server.close(() => resolve());
       }),
   });
+}
+
+/**
+ * Result rows as the export endpoint writes them: an interim preview line, then one line per row,
+ * the last with `"lastrow":true` (or a lone lastrow line when there are none).
+ */
+export function exportLines(rows: readonly Record<string, unknown>[]): string[] {
+  const lines = [JSON.stringify({ preview: true, offset: 0, result: rows[0] ?? {} })];
+  rows.forEach((result, offset) =>
+    lines.push(
+      JSON.stringify({
+        preview: false,
+        offset,
+        ...(offset === rows.length - 1 ? { lastrow: true } : {}),
+        result,
+      }),
+    ),
+  );
+  if (rows.length === 0) lines.push(JSON.stringify({ preview: false, lastrow: true }));
+  return lines;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {

@@ -390,7 +390,7 @@ describe('faults end in unknown metrics that name the source', () => {
     [
       'drops the connection mid-answer',
       'drop' as const,
-      /the answer to POST \/services\/search\/v2\/jobs\/export was cut short/,
+      /the answer from http:\/\/127\.0\.0\.1:\d+ \(HTTP 200\) was cut short after \d+ bytes \(ECONNRESET\)/,
     ],
   ])('an answer that %s is retried, and never read as a short series', async (_what, cut, pattern) => {
     const partial = {
@@ -426,6 +426,51 @@ describe('faults end in unknown metrics that name the source', () => {
 
     expect(splunk.requests).toHaveLength(1);
     expectAllFailed(result, /line 1 of the export answer is not JSON/);
+  });
+
+  it('a last line that is not JSON, the answer ended cleanly: malformed, not retried, the token scrubbed before the cut', async () => {
+    // The edge reports a cut connection itself, so a broken line that arrived whole is the server's.
+    splunk.script.push({ lines: [`<html>${'x'.repeat(105)}${token}\n::error::</html>`] });
+
+    const result = await fetchWith(plan([group(allStacks)]));
+
+    expect(splunk.requests).toHaveLength(1);
+    expectAllFailed(result, /line 1 of the export answer is not JSON: <html>x+\*\*\*/);
+    for (const f of result.failures) {
+      for (let i = 0; i + 8 <= token.length; i++) expect(f.error).not.toContain(token.slice(i, i + 8));
+      expect(f.error).not.toMatch(/[\n\r]/);
+    }
+  });
+
+  it('a JSON line that is no Splunk line: malformed, not retried', async () => {
+    splunk.script.push({ lines: ['{"hello":"world"}'] });
+
+    const result = await fetchWith(plan([group(allStacks)]));
+
+    expect(splunk.requests).toHaveLength(1);
+    expectAllFailed(result, /line 1 of the export answer is not a Splunk result line: \{"hello":"world"\}/);
+  });
+
+  it("a failed event search leaves those stacks' deployments unknown, never 0", async () => {
+    const deployTemplate = 'search index=deploys service={{service}} | table _time title url';
+    const events: EventQuery[] = allStacks.map((s) => ({
+      stackId: s,
+      kind: 'deployments',
+      query: deployTemplate.replace('{{service}}', s),
+      template: deployTemplate,
+      vars: { service: s },
+    }));
+    for (let i = 0; i < 4; i++)
+      splunk.script.push({ status: 500, body: { messages: [{ type: 'ERROR', text: 'down' }] } });
+
+    const result = await fetchWith(plan([], events));
+
+    expect(result.events).toEqual([]);
+    expect(result.eventFailures?.map((f) => [f.stackId, f.kind]).sort()).toEqual(
+      allStacks.map((s) => [s, 'deployments']).sort(),
+    );
+    for (const f of result.eventFailures ?? []) expect(f.error).toMatch(/^source "splunk": .*HTTP 500: down/);
+    expect(result.health.status).toBe('failed');
   });
 
   it('no answer in time: unknown, with the timeout said', async () => {
