@@ -116,3 +116,18 @@ export function eventsFailed(summary: { status?: string } | undefined): boolean 
 export function eventsUnknownText(kind: string): string {
   return `${kind}: unknown (search failed)`;
 }
+
+/** "incidents: unknown (search failed)" for each events search of the stack that failed. */
+export function failedEventsTexts(stack: StackReport): string[] {
+  return Object.entries(stack.events)
+    .filter(([, summary]) => eventsFailed(summary))
+    .map(([kind]) => eventsUnknownText(kind));
+}
+
+/**
+ * What a stack shown in short form (a normal stack with notes) must still say: its reasons, then
+ * its failed events searches, which would otherwise vanish with the events section.
+ */
+export function stackNotes(stack: StackReport): string[] {
+  return [...stack.reasons, ...failedEventsTexts(stack)];
+}

@@ -9,6 +9,7 @@ import {
   countsLine,
   eventCount,
   hasNotes,
+  stackNotes,
   incidentState,
   isSafeUrl,
   metricCells,
@@ -96,7 +97,7 @@ export function renderMarkdown(report: Report): string {
     lines.push('### ⚪ Normal', '');
     for (const s of normal) {
       const streak = s.streak ? ` — ${streakWords(s.streak)}` : '';
-      const note = hasNotes(s) ? ` — ${escapeMarkdown(s.reasons.join('; '))}` : '';
+      const note = hasNotes(s) ? ` — ${escapeMarkdown(stackNotes(s).join('; '))}` : '';
       lines.push(`- ${escapeMarkdown(s.name)}${streak}${note}`);
     }
     lines.push('');

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { Report } from '../../src/report/types';
 import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
 import { NetworkFaultServer, type Fault, type SeenRequest } from './network-server';
-import { splunkTarget, splunkToken } from './network-targets';
+import { pagerdutyTarget, pagerdutyToken, splunkTarget, splunkToken } from './network-targets';
 
 const bin = join(__dirname, '../../dist/cli/main.js');
 const at = '2026-11-26T08:00:00.000Z';
 const promToken = 'prom-process-token-0a1b2c3d4e5f';
-const secrets = [apiKey, appKey, promToken, splunkToken];
+const secrets = [apiKey, appKey, promToken, splunkToken, pagerdutyToken];
 
 let dir: string;
 let upstream: FakeDatadog;
@@ -54,6 +54,7 @@ function runCli(config: object): Promise<ProcessRun> {
         DD_APP_KEY: appKey,
         PROM_TOKEN: promToken,
         SPLUNK_TOKEN: splunkToken,
+        PD_TOKEN: pagerdutyToken,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -197,6 +198,42 @@ describe('network faults, whole process', () => {
       assertClean(run);
     } finally {
       await server.stop();
+    }
+  }, 90_000);
+
+  it('a PagerDuty incidents outage: metrics judged, exit 0, incidents "unknown (search failed)" in every file', async () => {
+    const pagerduty = await pagerdutyTarget();
+    const pd = await new NetworkFaultServer(pagerduty.healthy).start();
+    pd.fault = { kind: 'status', status: 503, body: '{"error":{"message":"Service Unavailable"}}' };
+    pd.faultWhen = (req) => req.path.startsWith('/incidents');
+    const services: Record<string, string> = { checkout: 'PSVCCHK', cart: 'PSVCCRT' };
+    const config = datadogConfig(upstream.url, false) as {
+      sources: object[];
+      stacks: { id: string; team?: string; events?: object }[];
+    };
+    config.sources.push({ id: 'pd', type: 'pagerduty', url: pd.url, token: '${PD_TOKEN}', maxAttempts: 2 });
+    for (const stack of config.stacks)
+      stack.events = { incidents: { source: 'pd', service: services[stack.id] } };
+    try {
+      const run = await runCli(config);
+
+      // stderr in the diff, should it fail.
+      expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+      const stacks = stacksOf(run);
+      for (const s of stacks) {
+        expect(s.verdict).not.toBe('unknown');
+        expect(s.events.incidents).toMatchObject({ status: 'failed', window: 0, last14d: 0 });
+        expect(s.events.incidents?.error).toMatch(
+          /^source "pd": GET \/incidents: HTTP 503: Service Unavailable/,
+        );
+      }
+      expect(run.files['report.txt']).toContain('incidents: unknown (search failed)');
+      expect(run.files['report.md']).toContain('incidents: unknown (search failed)');
+      expect(run.files['report.txt']).not.toMatch(/0 incidents/);
+      assertClean(run);
+    } finally {
+      await pd.stop();
+      await pagerduty.close();
     }
   }, 90_000);
 

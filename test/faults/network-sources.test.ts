@@ -1,5 +1,5 @@
 /**
- * The network fault suite: every fault × every target (Datadog, Prometheus, Grafana, Splunk, Slack), each run
+ * The network fault suite: every fault × every target (Datadog, Prometheus, Grafana, Splunk, PagerDuty, Slack), each run
  * in-process against a loopback server. Each case asserts the outcome (status), which stacks are
  * unknown and why, that it ended in bounded time, and that no secret — nor any 8-character piece of
  * one — appears in anything the run produced.
@@ -10,6 +10,7 @@ const bombBytes = 64 * 1024 * 1024;
 import {
   datadogTarget,
   grafanaTarget,
+  pagerdutyTarget,
   prometheusTarget,
   slackTarget,
   splunkTarget,
@@ -26,6 +27,7 @@ beforeAll(async () => {
   targets.prometheus = await prometheusTarget();
   targets.grafana = await grafanaTarget();
   targets.splunk = await splunkTarget();
+  targets.pagerduty = await pagerdutyTarget();
   targets.slack = await slackTarget();
   // Built once up front (~1 s), not while a client's timeout runs.
   bomb(bombBytes);
@@ -208,7 +210,7 @@ beforeAll(async () => {
 });
 afterAll(() => otherHost.stop());
 
-const names: TargetName[] = ['datadog', 'prometheus', 'grafana', 'splunk', 'slack'];
+const names: TargetName[] = ['datadog', 'prometheus', 'grafana', 'splunk', 'pagerduty', 'slack'];
 const cases = faults.flatMap((f) =>
   names.filter((n) => !f.skip?.includes(n)).map((n) => [n, f.name, f] as const),
 );
@@ -251,7 +253,7 @@ describe('network faults', () => {
       expect(outcome.text).toMatch(fc.expect.reason);
     }
     // Event searches: a failed one leaves the counts unknown (never 0), for every stack it served.
-    if (name === 'datadog' || name === 'grafana' || name === 'splunk') {
+    if (name !== 'prometheus' && name !== 'slack') {
       const expectedUnknown = fc.expect.status === 'ok' ? [] : [...stacks].sort();
       expect(Object.keys(outcome.eventsUnknown).sort()).toEqual(expectedUnknown);
     }

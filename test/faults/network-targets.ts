@@ -2,7 +2,8 @@
  * The network targets of the fault suite, each behind a NetworkFaultServer: Datadog (the repo's
  * fake Datadog, reached through the fault server), Prometheus and Grafana (canned answers in their
  * real shapes), Splunk (its export endpoint's newline-delimited JSON, searched by the fake Splunk's
- * SPL subset), Slack (an incoming webhook). `run` drives the real adapter in-process and returns
+ * SPL subset), PagerDuty (the repo's fake PagerDuty: on-call and incidents, no metrics, so its
+ * stacks' "unknown" is their incidents), Slack (an incoming webhook). `run` drives the real adapter in-process and returns
  * what a reader of the report would learn: status, which stacks are unknown and why, every text the
  * run produced (results, reasons, log lines) to search for secrets.
  */
@@ -11,10 +12,12 @@ import { createSlackChannel } from '../../src/deliver/slack';
 import { createDatadogSource } from '../../src/sources/datadog';
 import { createGrafanaSource } from '../../src/sources/grafana';
 import { createPrometheusSource } from '../../src/sources/prometheus';
+import { createPagerdutySource } from '../../src/sources/pagerduty';
 import { createSplunkSource } from '../../src/sources/splunk';
 import type { SourceContext, SourcePlan } from '../../src/sources/types';
 import { sampleReport } from '../fixtures/sample-report';
 import { FakeDatadog, apiKey, appKey } from '../sources/datadog/fake-datadog';
+import { startFakePagerduty } from '../sources/pagerduty/fake-pagerduty';
 import { exportLines, runSpl, type FakeEvent } from '../sources/splunk/fake-splunk';
 import type { Healthy, SeenRequest } from './network-server';
 
@@ -23,7 +26,7 @@ export const start = end - 3 * 3600_000;
 const stepMs = 60_000;
 export const stacks = ['checkout', 'cart'] as const;
 
-export type TargetName = 'datadog' | 'prometheus' | 'grafana' | 'splunk' | 'slack';
+export type TargetName = 'datadog' | 'prometheus' | 'grafana' | 'splunk' | 'pagerduty' | 'slack';
 
 export interface RunLimits {
   timeoutMs: number;
@@ -34,7 +37,7 @@ export interface RunLimits {
 export interface Outcome {
   /** ok | partial | failed for a source; sent | failed for Slack. */
   status: string;
-  /** Stack id → the reason its metric is unknown. */
+  /** Stack id → the reason its metric is unknown (PagerDuty, which has no metrics: its incidents). */
   unknown: Record<string, string>;
   /** Stack id → why its events are unknown. */
   eventsUnknown: Record<string, string>;
@@ -378,6 +381,73 @@ export function splunkTarget(): Promise<Target> {
       return sourceOutcome(await source.fetch(plan, new AbortController().signal), lines);
     },
   });
+}
+
+export const pagerdutyToken = 'pd-fake-token-fs7';
+
+export async function pagerdutyTarget(): Promise<Target> {
+  const upstream = await startFakePagerduty({ token: pagerdutyToken });
+  const services = { checkout: 'PSVCCHK', cart: 'PSVCCRT' } as const;
+  upstream.incidents = stacks.map((s, i) => ({
+    id: `PINC${i}`,
+    number: 100 + i,
+    title: `${s} errors`,
+    service: services[s],
+    status: 'resolved' as const,
+    urgency: 'high' as const,
+    createdAt: end - (i + 1) * 600_000,
+    resolvedAt: end - 60_000,
+  }));
+  const user = { id: 'PUSER01', name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0000' };
+  upstream.oncalls = [
+    {
+      user,
+      schedule: { id: 'PSCHED1', name: 'Payments primary' },
+      escalationPolicy: { id: 'PEP1', name: 'P' },
+      level: 1,
+    },
+  ];
+  const healthy: Healthy = async (req) => {
+    const answer = await fetch(upstream.url + req.path, {
+      headers: { authorization: String(req.headers.authorization ?? '') },
+    });
+    return { status: answer.status, body: await answer.text() };
+  };
+  return {
+    name: 'pagerduty',
+    sourceId: 'pd',
+    secrets: [pagerdutyToken],
+    healthy,
+    close: () => upstream.close(),
+    async run(url, limits) {
+      const lines: string[] = [];
+      const source = createPagerdutySource(
+        {
+          id: 'pd',
+          type: 'pagerduty',
+          url,
+          token: pagerdutyToken,
+          teams: { payments: { schedule: 'PSCHED1' } },
+          timeoutMs: limits.timeoutMs,
+          maxAttempts: limits.maxAttempts,
+          maxResponseBytes: limits.maxBytes,
+        },
+        ctxFor(lines),
+      );
+      const plan: SourcePlan = {
+        start,
+        end,
+        eventsStart: start,
+        groups: [],
+        events: stacks.map((s) => ({ stackId: s, kind: 'incidents' as const, query: services[s] })),
+        teams: ['payments'],
+      };
+      const result = await source.fetch(plan, new AbortController().signal);
+      const outcome = sourceOutcome(result, lines);
+      // No metrics: what a stack can lose here is its incidents.
+      return { ...outcome, unknown: outcome.eventsUnknown };
+    },
+  };
 }
 
 export const slackPath = '/services/T0FAULTS/B0FAULTS/slackhooksecret4242abcd';

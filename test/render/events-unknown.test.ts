@@ -1,6 +1,7 @@
 /**
  * A failed events search is "unknown", never "0": every renderer says
- * "deployments: unknown (search failed)" for that stack (issue 10).
+ * "deployments: unknown (search failed)" for that stack (issue 10), and "incidents: unknown (search
+ * failed)" when PagerDuty could not list them — on a normal stack too, which is shown in short form.
  */
 import { fitSummary } from '../../src/deliver/github-summary/fit';
 import { slackPayload } from '../../src/deliver/slack/payload';
@@ -50,6 +51,29 @@ describe('a failed events search in every renderer', () => {
     const { html } = await renderHtml(report, { images: 'cid' });
 
     expect(html).toMatch(/Deployments<\/b>: unknown \(search failed\)/);
+  });
+
+  it.each([
+    ['text', (r: Report) => Promise.resolve(renderText(r))],
+    ['markdown', (r: Report) => Promise.resolve(renderMarkdown(r))],
+    ['github summary', (r: Report) => Promise.resolve(fitSummary(r, 1024 * 1024).markdown)],
+    ['slack', (r: Report) => Promise.resolve(JSON.stringify(slackPayload(r)))],
+    ['html (email)', async (r: Report) => (await renderHtml(r, { images: 'cid' })).html],
+  ])('%s: a normal stack whose incidents could not be listed says so beside its name', async (_n, render) => {
+    const report = sampleReport();
+    const stack = report.stacks.find((s) => s.verdict === 'normal')!;
+    stack.events.incidents = {
+      status: 'failed',
+      error: 'source "pd": GET /incidents: HTTP 503: Service Unavailable',
+      window: 0,
+      last14d: 0,
+      items: [],
+    };
+
+    const out = await render(report);
+
+    expect(out).toContain('incidents: unknown (search failed)');
+    expect(out).not.toMatch(/\b0 incidents\b/);
   });
 
   it('an ok search still shows its counts', () => {

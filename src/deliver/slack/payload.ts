@@ -11,7 +11,14 @@
  */
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
-import { eventCount, eventsFailed, eventsUnknownText, hasNotes, onCallText } from '../../render/common';
+import {
+  eventCount,
+  eventsFailed,
+  eventsUnknownText,
+  failedEventsTexts,
+  hasNotes,
+  onCallText,
+} from '../../render/common';
 import { streakCounts, streakWords } from '../../report/story/wording';
 
 /** Slack's Block Kit limits for a message (docs.slack.dev: blocks, text object, header block). */
@@ -183,8 +190,10 @@ function compactList(verdict: Verdict, label: string, stacks: StackReport[]): st
   const names: string[] = [];
   let length = head.length;
   for (const stack of stacks) {
-    // A normal stack with a note (an unknown or light bad metric) keeps its first reason beside its name.
-    const note = hasNotes(stack) && stack.reasons[0] ? ` (${esc(stack.reasons[0], valueMax.reason)})` : '';
+    // A normal stack with a note (an unknown or light bad metric) keeps its first reason beside its
+    // name, and says which events are unknown (they have no section of their own here).
+    const said = [stack.reasons[0] ?? '', ...failedEventsTexts(stack)].filter(Boolean).join('; ');
+    const note = hasNotes(stack) && said ? ` (${esc(said, valueMax.reason)})` : '';
     const streak = stack.streak ? ` _${streakWords(stack.streak)}_` : '';
     const name = esc(stack.name, valueMax.name) + streak + note;
     if (length + name.length + 2 > slackLimits.text - 40) break;

@@ -17,7 +17,15 @@ import {
   usableZone,
 } from '../../report/format';
 import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
-import { countsLine, eventsFailed, hasNotes, incidentState, onCallText, orderedStacks } from '../common';
+import {
+  countsLine,
+  eventsFailed,
+  hasNotes,
+  incidentState,
+  onCallText,
+  orderedStacks,
+  stackNotes,
+} from '../common';
 import { streakTag, streakWords } from '../../report/story/wording';
 import { calendarTable } from './calendar';
 import { escapeHtml, linkOrText, safeHref } from './escape';
@@ -227,7 +235,9 @@ function compactStack(stack: StackReport): string {
 /** A stack's name and team, then its reasons one a line. */
 function notedStack(stack: StackReport): string {
   const team = stack.team ? ` <span style="color:#6b7280">· ${escapeHtml(stack.team)}</span>` : '';
-  const lines = stack.reasons.map((r) => `<br />– ${escapeHtml(r)}`).join('');
+  const lines = stackNotes(stack)
+    .map((r) => `<br />– ${escapeHtml(r)}`)
+    .join('');
   return `<div style="margin-bottom:6px"><b>${stackName(stack)}</b>${team}${lines}</div>`;
 }
 

@@ -7,8 +7,9 @@
  * scrubbing) rather than @pagerduty/pdjs: pdjs brings its own fetch, retries and pagination helper
  * that would sit beside ours with different rules for 429s, timeouts and error wording.
  *
- * Failing here never costs the report: on-call becomes "unknown (why)" per team and the incidents
- * are reported missing in the source's health; the metrics do not depend on it.
+ * Failing here never costs the report: on-call becomes "unknown (why)" per team, and each stack's
+ * incidents become unknown with the reason (`eventFailures`, rendered "incidents: unknown (search
+ * failed)", never "0 incidents"); the metrics do not depend on it.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -25,6 +26,7 @@ import {
   statusOf,
 } from '../http';
 import type {
+  EventFailure,
   EventQuery,
   MetricSource,
   OnCall,
@@ -152,8 +154,7 @@ async function fetchPagerduty(
     return { items: parsed.data.incidents, more: parsed.data.more === true };
   };
   const events: SourceEvent[] = [];
-  const eventErrors: string[] = [];
-  let failedEventQueries = 0;
+  const eventFailures: EventFailure[] = [];
   const runIncidents = async (ids: string[]): Promise<void> => {
     const queries = incidentQueries.filter((q) => ids.includes(q.query));
     try {
@@ -176,8 +177,9 @@ async function fetchPagerduty(
         }
       }
     } catch (error) {
-      failedEventQueries += queries.length;
-      eventErrors.push(messageOf(error));
+      // Those stacks' incidents are unknown, never "0 incidents".
+      const message = asFailure(config.id, error).message;
+      for (const q of queries) eventFailures.push({ stackId: q.stackId, kind: q.kind, error: message });
     }
   };
 
@@ -195,18 +197,19 @@ async function fetchPagerduty(
   });
   const onCallErrors = onCall.flatMap((o) => (o.error ? [o.error] : []));
 
-  const errors = distinctErrors([...onCallErrors, ...eventErrors]);
+  const errors = distinctErrors([...onCallErrors, ...eventFailures.map((f) => f.error)]);
   return {
     series: [],
     events,
     failures: [],
+    eventFailures,
     onCall,
     health: {
       id: config.id,
       type: 'pagerduty',
       status: statusOf(
         teams.length + incidentQueries.length,
-        onCallErrors.length + failedEventQueries,
+        onCallErrors.length + eventFailures.length,
         errors.length,
       ),
       requests: http.requests,

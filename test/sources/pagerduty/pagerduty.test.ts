@@ -216,8 +216,32 @@ describe('a PagerDuty failure costs the on-call line and the incidents, not the 
     ]);
     expect(result.series).toEqual([]);
     expect(result.failures).toEqual([]);
+    // Each stack's incidents are unknown with the reason, never "0 incidents".
+    expect(result.events).toEqual([]);
+    expect(result.eventFailures).toEqual(
+      incidentQueries.map((q) => ({
+        stackId: q.stackId,
+        kind: 'incidents',
+        error: expect.stringMatching(/^source "pd": (not sent: )?not authenticated/) as string,
+      })),
+    );
     expect(result.health.status).toBe('failed');
     expect(JSON.stringify(result)).not.toContain('wrong-pd-token');
+  });
+
+  it('an incidents outage: each stack that asked has its incidents unknown with the reason, never 0', async () => {
+    for (let i = 0; i < 4; i++)
+      pd.script.push({ status: 500, body: { error: { message: 'Internal Server Error' } } });
+
+    const result = await fetchWith(plan(incidentQueries, []));
+
+    expect(result.events).toEqual([]);
+    const error = 'source "pd": GET /incidents: HTTP 500: Internal Server Error';
+    expect(result.eventFailures).toEqual([
+      { stackId: 'checkout', kind: 'incidents', error },
+      { stackId: 'search', kind: 'incidents', error },
+    ]);
+    expect(result.health).toMatchObject({ status: 'failed', requests: 4, retries: 3, errors: [error] });
   });
 
   it('429 with Retry-After: waits as told and carries on', async () => {
