@@ -8,6 +8,7 @@ import type { Logger } from './logger';
 import { eventLookBackMs, fetchRange, planSources } from './plan';
 import { earlierReportTimes, reportWindows, type ReportWindows } from './plan/windows';
 import { buildReport, type FetchedData } from './report/build';
+import { withDelivery } from './report/story/delivery';
 import { withHistory } from './report/story/history';
 import type { Report } from './report/types';
 import { createSource } from './sources/registry';
@@ -264,9 +265,12 @@ export async function generateReports(
   let reports = windows.map((w) => build(w, data));
   if (historyDays > 1) {
     const all = new Map([...earlier, ...options.times.map((t, i) => [t, reports[i]!] as const)]);
-    reports = reports.map((r, i) =>
-      withHistory(r, earlierReportTimes(options.times[i]!, historyDays - 1, config.report), all),
-    );
+    const deployLinkMs = new Map(stacks.map((s) => [s.id, s.deployLinkMs]));
+    reports = reports.map((r, i) => {
+      const times = earlierReportTimes(options.times[i]!, historyDays - 1, config.report);
+      // The fortnight's deployments come from the same reports: one events search per source.
+      return withDelivery(withHistory(r, times, all), times, all, deployLinkMs);
+    });
   }
   deps.onPhase?.('classify', deps.now() - classifyStarted);
   deps.logger.info(

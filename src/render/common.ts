@@ -1,6 +1,15 @@
 /** What every renderer shares: ordering, headline and counts. Pure. */
-import { formatDay, formatEventTime, formatValue, formatChange } from '../report/format';
-import type { EventItem, MetricReport, OnCallReport, Report, StackReport, Verdict } from '../report/types';
+import { formatDay, formatDuration, formatEventTime, formatValue, formatChange } from '../report/format';
+import type {
+  DeliverySection,
+  DeliveryTally,
+  EventItem,
+  MetricReport,
+  OnCallReport,
+  Report,
+  StackReport,
+  Verdict,
+} from '../report/types';
 import { verdictOrder } from '../report/types';
 import { streakCounts } from '../report/story/wording';
 
@@ -130,4 +139,62 @@ export function failedEventsTexts(stack: StackReport): string[] {
  */
 export function stackNotes(stack: StackReport): string[] {
   return [...stack.reasons, ...failedEventsTexts(stack)];
+}
+
+/** "2 h", or "each stack's deployLink" when the counted stacks differ. */
+export function deployLinkWords(t: Pick<DeliveryTally, 'deployLinkMinutes'>): string {
+  return t.deployLinkMinutes === undefined
+    ? "each stack's deployLink"
+    : formatDuration(t.deployLinkMinutes * 60_000);
+}
+
+/**
+ * The change-failure estimate, labelled as what it is:
+ * "deploys followed by a bad stretch within 2 h: 1 of 9". Undefined when no deploy was counted.
+ */
+export function followedWords(t: DeliveryTally): string | undefined {
+  if (t.stacks === 0) return undefined;
+  return `deploys followed by a bad stretch within ${deployLinkWords(t)}: ${t.followedByBad} of ${t.total}`;
+}
+
+/**
+ * One line for a team or the fleet: "11 deploys in 14 days (3 stacks) · deploys followed by a bad
+ * stretch within 2 h: 2 of 11", with what is unknown said, never shown as zero.
+ */
+export function deliveryLine(t: DeliveryTally, days: number): string {
+  const unknown = t.unknownStacks.length;
+  const failed = unknown
+    ? `deployment search failed for ${plural(unknown, 'stack')} (${t.unknownStacks.slice(0, 5).join(', ')}${unknown > 5 ? ', …' : ''})`
+    : '';
+  if (t.stacks === 0) return `deploys: unknown — ${failed}`;
+  const count = `${plural(t.total, 'deploy')} in ${days} days (${plural(t.stacks, 'stack')})`;
+  const partial = unknown ? ` · partial: ${failed}, not counted` : '';
+  const gaps = t.perDay.some((c) => c === null) ? ' · some days unknown' : '';
+  return `${count} · ${followedWords(t)!}${gaps}${partial}`;
+}
+
+/** The section's rows: the whole report first when it spans several teams (or stacks without one). */
+export function deliveryRows(section: DeliverySection): { name: string; tally: DeliveryTally }[] {
+  const teams = section.teams.map((t) => ({ name: t.team, tally: t }));
+  const teamStacks = section.teams.reduce((n, t) => n + t.stacks + t.unknownStacks.length, 0);
+  const fleetStacks = section.fleet.stacks + section.fleet.unknownStacks.length;
+  if (teams.length === 1 && teamStacks === fleetStacks) return teams;
+  return [{ name: teams.length ? 'all teams' : 'all stacks', tally: section.fleet }, ...teams];
+}
+
+/** What the estimate is, for a footnote under the section. */
+export const deliveryNote =
+  "A deploy counts as followed by a bad stretch when a metric of its stack that was bad that day began its change at most deployLink after it: an estimate of the change-failure rate from the report's own data. Stacks without a deployment source are left out.";
+
+/** Bars in one line of text: "·▁▃·█?" (· none, ? unknown), oldest first. */
+export function textBars(perDay: readonly (number | null)[]): string {
+  const blocks = '▁▂▃▄▅▆▇█';
+  const max = Math.max(1, ...perDay.map((c) => c ?? 0));
+  return perDay
+    .map((c) => (c === null ? '?' : c === 0 ? '·' : blocks[Math.min(7, Math.ceil((c / max) * 8) - 1)]!))
+    .join('');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

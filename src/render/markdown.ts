@@ -7,6 +7,10 @@ import {
   eventsUnknownText,
   baselinePhrase,
   countsLine,
+  deliveryLine,
+  deliveryNote,
+  deliveryRows,
+  textBars,
   eventCount,
   hasNotes,
   stackNotes,
@@ -76,6 +80,24 @@ function stackSection(stack: StackReport, timezone: string): string[] {
   return lines;
 }
 
+/** How we ship: one line per team (and the fleet), with the days as bars, oldest first. */
+function deliverySection(report: Report): string[] {
+  const section = report.delivery;
+  if (!section) return [];
+  const days = section.days.length || section.fleet.perDay.length;
+  const lines = [`### 🚀 How we ship — last ${days} days`, ''];
+  for (const { name, tally } of deliveryRows(section)) {
+    const bars = tally.stacks > 0 ? ` \`${textBars(tally.perDay)}\`` : '';
+    lines.push(`- **${escapeMarkdown(name)}**${bars} ${escapeMarkdown(deliveryLine(tally, days))}`);
+  }
+  lines.push(
+    '',
+    `_Bars: deploys a day, oldest first (· none, ? unknown). ${escapeMarkdown(deliveryNote)}_`,
+    '',
+  );
+  return lines;
+}
+
 export function renderMarkdown(report: Report): string {
   const { start, end, timezone } = report.window;
   const stacks = orderedStacks(report);
@@ -102,6 +124,7 @@ export function renderMarkdown(report: Report): string {
     }
     lines.push('');
   }
+  lines.push(...deliverySection(report));
   lines.push(
     '<details><summary>Data sources</summary>',
     '',

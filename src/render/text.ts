@@ -5,6 +5,9 @@ import type { EventItem, Report, StackReport } from '../report/types';
 import {
   baselinePhrase,
   countsLine,
+  deliveryLine,
+  deliveryNote,
+  deliveryRows,
   eventCount,
   eventsFailed,
   eventsUnknownText,
@@ -13,6 +16,7 @@ import {
   onCallText,
   orderedStacks,
   reportDay,
+  textBars,
   verdictLabel,
 } from './common';
 
@@ -74,6 +78,17 @@ export function renderText(report: Report, options: { detail?: boolean } = {}): 
   if (normal.length > 0) {
     const named = normal.map((s) => (s.streak ? `${s.name} (${streakWords(s.streak)})` : s.name));
     lines.push(`NORMAL  ${named.join(', ')}`, '');
+  }
+  // The terminal's short form leaves it out: one screen, verdicts only.
+  if (detail && report.delivery) {
+    const days = report.delivery.days.length || report.delivery.fleet.perDay.length;
+    lines.push(`How we ship, last ${days} days (deploys a day, oldest first; · none, ? unknown):`);
+    for (const { name, tally } of deliveryRows(report.delivery)) {
+      const bars = tally.stacks > 0 ? `${textBars(tally.perDay)} ` : '';
+      lines.push(`  ${name}: ${bars}${deliveryLine(tally, days)}`);
+    }
+    lines.push(`  ${deliveryNote}`);
+    lines.push('');
   }
   if (detail) {
     lines.push('Data: ' + report.sources.map(sourceLine).join('; '));

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Report, SourceReport, StackReport, Verdict } from './types';
+import { withDeliverySection } from './story/delivery';
 
 /** A shard that cannot be merged; `shard` names the file. */
 export class MergeError extends Error {
@@ -152,14 +153,15 @@ export function mergeReports(shards: readonly Shard[], options: MergeOptions = {
   for (const s of stacks) summary[s.verdict] += 1;
   const generatedAt = reports.map((r) => r.generatedAt).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))[0]!;
 
-  return {
+  // The delivery section is added up again from the stacks of every shard.
+  return withDeliverySection({
     ...first,
     generatedAt,
     summary,
     stacks,
     sources: mergeSources(reports.map((r) => r.sources)),
     ...mergeOnCall(reports),
-  };
+  });
 }
 
 /** Each shard's on-call lines, once per team and source (shards split by team tell their own). */

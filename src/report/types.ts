@@ -137,6 +137,57 @@ export interface StackReport {
   history?: HistoryDay[];
   /** Absent when there is nothing to say (not bad today, yesterday or often). */
   streak?: Streak;
+  /** Deployments over the fortnight; absent for a stack with no deployment source (not counted as 0). */
+  delivery?: StackDelivery;
+}
+
+/**
+ * How one stack shipped over the report's fortnight: deployments per report day and how many were
+ * followed by a bad stretch. An estimate of the change-failure rate from what the report already has:
+ * a deploy counts as followed by a bad stretch when a metric of the stack that was bad on one of the
+ * days began its change (its onset) at most `deployLink` after it — the same rule that links a deploy
+ * to an onset in the reasons.
+ */
+export interface StackDelivery {
+  /** `ok`: the counts are facts. `failed`: the deployment search failed; every count is unknown (0). */
+  status: 'ok' | 'failed';
+  /**
+   * Deployments in each report day's window, oldest first, today last (the days of `history`); null
+   * for a day whose report is missing. Empty when the search failed.
+   */
+  perDay: (number | null)[];
+  /** Deployments over the days. */
+  total: number;
+  /** Of `total`, the deploys followed within `deployLink` by the onset of a bad metric of the stack. */
+  followedByBad: number;
+  /** The stack's deployLink, in minutes. */
+  deployLinkMinutes: number;
+}
+
+/** Deployments of a group of stacks (a team, or the fleet) over the fortnight, added up. */
+export interface DeliveryTally {
+  /** Stacks counted: those with a deployment source whose search worked. */
+  stacks: number;
+  /** Ids of the stacks whose deployment search failed: the counts leave them out (partial). */
+  unknownStacks: string[];
+  /** Deployments per report day, oldest first, today last; null where a counted stack's day is missing. */
+  perDay: (number | null)[];
+  total: number;
+  followedByBad: number;
+  /** deployLink in minutes when every counted stack has the same one; absent when they differ. */
+  deployLinkMinutes?: number;
+}
+
+/**
+ * The delivery section: per team and for the whole report. Stacks without a deployment source are
+ * left out (not counted as zero); stacks whose deployment search failed are named, never counted as 0.
+ */
+export interface DeliverySection {
+  /** The report times of the days (`history[].at`), oldest first, today last. */
+  days: string[];
+  fleet: DeliveryTally;
+  /** One per team with a counted or unknown stack, by team name; stacks without a team are in `fleet` only. */
+  teams: (DeliveryTally & { team: string })[];
 }
 
 /** Who is on call for a team at the report time (names only), or why that is not known. */
@@ -173,6 +224,8 @@ export interface Report {
   sources: SourceReport[];
   /** Per team with an on-call source (pagerduty), in the order the source lists the teams. */
   onCall?: OnCallReport[];
+  /** Deployments over the fortnight per team and in all; absent when no stack has a deployment source. */
+  delivery?: DeliverySection;
 }
 
 export const verdictOrder: readonly Verdict[] = ['bad', 'unknown', 'good', 'normal'];

@@ -258,6 +258,16 @@ describe('parseConfig: problems', () => {
       ['deployments: { source: dd,', 'deployments: { source: nope,'],
       'stacks[0].events.deployments.source: unknown source "nope"',
     ],
+    [
+      'a report.deployLink that does not parse',
+      ['window: 24h', 'window: 24h\n  deployLink: 2 hours'],
+      'report.deployLink: expected a duration such as 24h, 90m or 1d',
+    ],
+    [
+      "a stack's deployLink that does not parse",
+      ['team: payments', 'team: payments\n    deployLink: soon'],
+      'stacks[0].deployLink: expected a duration such as 24h, 90m or 1d',
+    ],
   ])('names the path of %s', (_what, [from, to], expected) => {
     const error = problemsOf(variant(from!, to!));
 

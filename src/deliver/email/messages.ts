@@ -6,6 +6,7 @@ import type { EmailDeliveryConfig } from '../../config/schema';
 import { subjectLine } from '../../render/common';
 import { renderHtml, type HtmlImage } from '../../render/html';
 import { postmortemFile } from '../../render/postmortem';
+import { withDeliverySection } from '../../report/story/delivery';
 import { renderText } from '../../render/text';
 import type { Report, Verdict } from '../../report/types';
 
@@ -33,7 +34,8 @@ export function filterReport(report: Report, team: string): Report {
   const summary: Record<Verdict, number> = { good: 0, normal: 0, bad: 0, unknown: 0 };
   for (const s of stacks) summary[s.verdict]++;
   const onCall = report.onCall?.filter((o) => o.team === team);
-  return { ...report, stacks, summary, ...(onCall ? { onCall } : {}) };
+  // The delivery section of a team's copy counts that team's stacks only.
+  return withDeliverySection({ ...report, stacks, summary, ...(onCall ? { onCall } : {}) });
 }
 
 function slugOf(text: string): string {

@@ -12,6 +12,7 @@
 import { formatDay, formatWindow } from '../../report/format';
 import type { Report, StackReport, Verdict } from '../../report/types';
 import {
+  deliveryLine,
   eventCount,
   eventsFailed,
   eventsUnknownText,
@@ -258,6 +259,12 @@ export function slackPayload(report: Report, options: SlackPayloadOptions = {}):
     },
     section(countsLine(report)),
   ];
+  if (report.delivery) {
+    // How we ship, in one line of words: the whole report's deploys and the change-failure estimate.
+    const days = report.delivery.days.length || report.delivery.fleet.perDay.length;
+    const line = `:rocket: How we ship: ${deliveryLine(report.delivery.fleet, days)}`;
+    head.push({ type: 'context', elements: [mrkdwn(esc(line, valueMax.reason))] });
+  }
   if (report.onCall?.length) {
     const lines = report.onCall.map(
       (o) => `📟 on call, *${esc(o.team, valueMax.team)}*: ${esc(onCallText(o), valueMax.reason)}`,

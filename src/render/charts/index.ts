@@ -1,5 +1,6 @@
 /** Charts for the HTML report and email: SVG sparklines, rendered to PNG with the bundled font. */
 export { sparklineSvg, sparklineSize, escapeXml, type SparklineOptions } from './sparkline';
+export { deployBarsSvg, deployBarsSize, type DeployBarsOptions } from './bars';
 export { svgToPng, bundledFontFile, bundledFontFamily, type PngOptions } from './png';
 
 import type { ChartData, Episode } from '../../report/types';

@@ -16,9 +16,19 @@ import {
   formatWindow,
   usableZone,
 } from '../../report/format';
-import type { EventSummary, MetricReport, Report, StackReport, Verdict } from '../../report/types';
+import type {
+  DeliveryTally,
+  EventSummary,
+  MetricReport,
+  Report,
+  StackReport,
+  Verdict,
+} from '../../report/types';
 import {
   countsLine,
+  deliveryLine,
+  deliveryNote,
+  deliveryRows,
   eventsFailed,
   hasNotes,
   incidentState,
@@ -55,6 +65,8 @@ export interface DocumentOptions {
   chart: (stack: StackReport, metric: MetricReport) => ChartPicture | null;
   /** Most stacks in the 14-day calendar (the email keeps it small; report.html shows every one). */
   calendarLimit?: number;
+  /** The bar chart of a row of the delivery section (a team, or the fleet), or null for none. */
+  deliveryChart?: (row: number, tally: DeliveryTally) => ChartPicture | null;
   /** Where a stack's post-mortem starter is ("attached (…)"), shown with a full stack's details. */
   postmortemNote?: (stack: StackReport) => string | undefined;
 }
@@ -315,6 +327,34 @@ function previewText(report: Report): string {
   return line.length > 140 ? `${line.slice(0, 139)}…` : line;
 }
 
+/** Words for a bar chart's alt text: the counts themselves, so nothing is lost without images. */
+export function deliveryAlt(tally: DeliveryTally): string {
+  return `Deploys a day, oldest first: ${tally.perDay.map((c) => (c === null ? 'unknown' : String(c))).join(', ')}`;
+}
+
+/**
+ * The delivery section: per team (and the fleet), the bars, then the counts and the change-failure
+ * estimate in words. Stacked, not side by side, so it reads at 375 px; plain blocks for Outlook.
+ */
+function deliveryHtml(
+  report: Report,
+  chart: DocumentOptions['deliveryChart'],
+): { html: string; days: number } | undefined {
+  const section = report.delivery;
+  if (!section) return undefined;
+  const days = section.days.length || section.fleet.perDay.length;
+  const rows = deliveryRows(section).map(({ name, tally }, i) => {
+    const picture = tally.stacks > 0 ? (chart?.(i, tally) ?? null) : null;
+    const img = picture
+      ? `<img src="${escapeHtml(picture.src)}" width="${picture.width}" height="${picture.height}" alt="${escapeHtml(picture.alt)}" style="display:block;border:0;max-width:100%;height:auto;margin:2px 0">`
+      : '';
+    const unknown = tally.unknownStacks.length > 0 ? `;color:${verdictStyle.unknown.fg}` : '';
+    return `<div style="margin-bottom:8px"><b>${escapeHtml(name)}</b>${img}<span style="font-size:12px${unknown}">${escapeHtml(deliveryLine(tally, days))}</span></div>`;
+  });
+  const note = `<div style="color:#6b7280;font-size:11px">${escapeHtml(deliveryNote)}</div>`;
+  return { html: `<div class="deploys">${rows.join('')}${note}</div>`, days };
+}
+
 /** The whole MJML document. */
 export function buildDocument(report: Report, options: DocumentOptions): string {
   const tz = usableZone(report.window.timezone);
@@ -360,6 +400,12 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
   if (calendar) {
     sections.push(heading('normal', 'Last 14 days'));
     sections.push(list(calendar));
+  }
+
+  const delivery = deliveryHtml(report, options.deliveryChart);
+  if (delivery) {
+    sections.push(heading('normal', `How we ship — last ${delivery.days} days`));
+    sections.push(list(delivery.html));
   }
 
   const counts = [

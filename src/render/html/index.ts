@@ -9,8 +9,17 @@
 import mjml2html from 'mjml';
 import { formatValue } from '../../report/format';
 import type { MetricReport, Report, StackReport } from '../../report/types';
-import { sparklineSize, sparklineSvg, svgToPng } from '../charts';
-import { buildDocument, chartAlt, detailCandidates, type ChartPicture, verdictStyle } from './document';
+import { deployBarsSize, deployBarsSvg, sparklineSize, sparklineSvg, svgToPng } from '../charts';
+import {
+  buildDocument,
+  chartAlt,
+  deliveryAlt,
+  detailCandidates,
+  type ChartPicture,
+  verdictStyle,
+} from './document';
+import { TZDate } from '@date-fns/tz';
+import type { DeliveryTally } from '../../report/types';
 import { usableZone } from '../../report/format';
 
 export { escapeHtml, safeHref, linkOrText } from './escape';
@@ -191,9 +200,40 @@ interface Entry {
   png?: Buffer;
 }
 
+/**
+ * The delivery section's bar charts, one per row, drawn once per render (a handful: the fleet and each
+ * team), whatever the size fitting does to the stacks.
+ */
+function deliveryCharts(report: Report, mode: 'inline' | 'cid') {
+  const tz = usableZone(report.window.timezone);
+  const labels = (report.delivery?.days ?? []).map((d) => String(new TZDate(Date.parse(d), tz).getDate()));
+  const pictures = new Map<number, { picture: ChartPicture; image: HtmlImage } | null>();
+  const chart = (row: number, tally: DeliveryTally): ChartPicture | null => {
+    let entry = pictures.get(row);
+    if (entry === undefined) {
+      const svg = deployBarsSvg(tally.perDay, { labels });
+      entry = null;
+      if (svg !== null) {
+        const content = svgToPng(svg);
+        const cid = `deploys-${row + 1}@scrumops`;
+        const src = mode === 'cid' ? `cid:${cid}` : `data:image/png;base64,${content.toString('base64')}`;
+        entry = {
+          picture: { src, alt: deliveryAlt(tally), ...deployBarsSize },
+          image: { cid, filename: `deploys-${row + 1}.png`, content },
+        };
+      }
+      pictures.set(row, entry);
+    }
+    return entry?.picture ?? null;
+  };
+  const images = () => [...pictures.values()].flatMap((e) => (e ? [e.image] : []));
+  return { chart, images };
+}
+
 /** Render the report as HTML: the email digest ('cid') or the self-contained report.html ('inline'). */
 export async function renderHtml(report: Report, options: RenderHtmlOptions): Promise<RenderedHtml> {
   const charts = new Charts(report, options.images);
+  const deploys = deliveryCharts(report, options.images);
   const budget = options.images === 'cid' ? (options.sizeBudget ?? defaultSizeBudget) : Infinity;
   const candidates = detailCandidates(report).length;
   const build = async (detailLimit: number) => {
@@ -203,6 +243,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
       chart: charts.picture,
       calendarLimit: options.images === 'cid' ? emailCalendarRows : Infinity,
       ...(options.postmortemNote ? { postmortemNote: options.postmortemNote } : {}),
+      deliveryChart: deploys.chart,
       ...(options.audience ? { audience: options.audience } : {}),
     });
     return compileMjml(mjml, options.validationLevel);
@@ -224,7 +265,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
   }
   return {
     html,
-    images: options.images === 'cid' ? charts.images() : [],
+    images: options.images === 'cid' ? [...charts.images(), ...deploys.images()] : [],
     shortened: candidates - limit,
   };
 }

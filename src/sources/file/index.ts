@@ -14,6 +14,7 @@ import { UsageError } from '../../errors';
 import type { FileSourceConfig } from '../../config/schema';
 import { safeText } from '../../report/redact';
 import type {
+  EventFailure,
   MetricSource,
   Point,
   QueryFailure,
@@ -147,13 +148,17 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     }
     const events: SourceEvent[] = [];
     let eventFilesFailed = 0;
+    const eventFailures: EventFailure[] = [];
     for (const q of plan.events) {
       try {
         for (const { at, title } of readEventsFile(config, ctx.configDir, q.query))
           events.push({ stackId: q.stackId, kind: q.kind, at, title: title || q.kind });
       } catch (error) {
         eventFilesFailed++;
-        errors.add(fileProblem(config, error));
+        const problem = fileProblem(config, error);
+        errors.add(problem);
+        // The stack's count is unknown, not 0: the report says "deployments: unknown (search failed)".
+        eventFailures.push({ stackId: q.stackId, kind: q.kind, error: problem });
       }
     }
 
@@ -179,6 +184,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       series,
       events: shiftedEvents,
       failures,
+      eventFailures,
       health: {
         id: config.id,
         type: 'file',

@@ -90,6 +90,8 @@ async function inspect(
   file: string,
   /** Also a close-up of the 14-day calendar's section, when the document has one. */
   calendarFile?: string,
+  /** Also a close-up of the delivery section ("How we ship"), when the document has one. */
+  deliveryFile?: string,
 ): Promise<PageFindings> {
   const { page, findings } = await open(html, viewport);
   try {
@@ -99,6 +101,9 @@ async function inspect(
         .locator('table.cal')
         .locator('xpath=../..')
         .screenshot({ path: path.join(screenshots, calendarFile) });
+    }
+    if (deliveryFile) {
+      await page.locator('div.deploys').screenshot({ path: path.join(screenshots, deliveryFile) });
     }
   } finally {
     await page.close();
@@ -207,6 +212,7 @@ describe('the demo email (what `npm start` would send) in Chromium', () => {
           viewport,
           `demo-email-${viewport.name}.png`,
           `demo-calendar-${viewport.name}.png`,
+          `demo-delivery-${viewport.name}.png`,
         ),
       );
     }
@@ -232,6 +238,22 @@ describe('the demo email (what `npm start` would send) in Chromium', () => {
       expect(calendar).toMatch(/Payments · day 3(\s+B){3}/);
       expect(calendar).toMatch(/Catalog · recovered\s+B\s/);
       expect(calendar).not.toContain('Inventory');
+    },
+  );
+
+  it.each(viewports)(
+    'shows how the teams ship on a $name screen: bars per team and the counts in words',
+    (viewport) => {
+      const findings = seen.get(viewport.name)!;
+      const section = findings.text.slice(findings.text.indexOf('How we ship — last 14 days'));
+
+      expect(section).toMatch(
+        /all teams\s+\d+ deploys in 14 days \(3 stacks\) · deploys followed by a bad stretch within 2 h: \d+ of \d+/,
+      );
+      expect(section).toMatch(/discovery\s+\d+ deploys? in 14 days \(1 stack\)/);
+      expect(section).toMatch(/payments\s+\d+ deploys? in 14 days \(2 stacks\)/);
+      // Three bar charts (fleet, discovery, payments), all loaded: part of the attachments counted above.
+      expect(findings.images.filter((i) => i.naturalWidth === 336)).toHaveLength(3);
     },
   );
 });

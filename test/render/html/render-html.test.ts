@@ -4,6 +4,7 @@ import { escapeHtml, quotedPrintableSize, renderHtml, safeHref } from '../../../
 import { fill } from '../../../src/render/html/template';
 import type { Report } from '../../../src/report/types';
 import { filterReport } from '../../../src/deliver/email';
+import { withDeliverySection } from '../../../src/report/story/delivery';
 import { sampleReport } from '../../fixtures/sample-report';
 
 /** Gmail clips a message whose HTML passes ~102 KB. */
@@ -304,5 +305,106 @@ describe('escapeHtml and safeHref', () => {
     ['', null],
   ])('safeHref(%j) is %j', (input, expected) => {
     expect(safeHref(input)).toBe(expected);
+  });
+});
+
+describe('the delivery section (how we ship)', () => {
+  const verdicts = ['normal', 'bad', 'unknown', 'good'] as const;
+  /** The sample with a fortnight and deployments on every stack of a team; Accounts' search failed. */
+  function withDeliveries(
+    base: Report,
+    hasSource = (s: Report['stacks'][number]) => s.team === 'discovery' || s.team === 'payments',
+  ): Report {
+    const days = Array.from({ length: 14 }, (_, d) =>
+      new Date(Date.parse(base.window.end) - (13 - d) * 86_400_000).toISOString(),
+    );
+    const stacks = base.stacks.map((s, i) => ({
+      ...s,
+      // A restless fortnight: every stack in the calendar, its worst case for size.
+      history: days.map((at, d) => ({ at, verdict: d === 13 ? s.verdict : verdicts[(i + d) % 4]! })),
+      ...(hasSource(s)
+        ? {
+            delivery:
+              s.id === 'accounts'
+                ? {
+                    status: 'failed' as const,
+                    perDay: [],
+                    total: 0,
+                    followedByBad: 0,
+                    deployLinkMinutes: 120,
+                  }
+                : {
+                    status: 'ok' as const,
+                    perDay: days.map((_, d) => (d + i) % 3),
+                    total: days.reduce((n, _, d) => n + ((d + i) % 3), 0),
+                    followedByBad: s.verdict === 'bad' ? 1 : 0,
+                    deployLinkMinutes: 120,
+                  },
+          }
+        : {}),
+    }));
+    return withDeliverySection({ ...base, stacks });
+  }
+
+  it('shows a bar chart per team and the fleet, the counts in words, and names the failed search', async () => {
+    const report = withDeliveries(sampleReport());
+    const section = report.delivery!;
+
+    const { html, images } = await renderHtml(report, { images: 'cid', validationLevel: 'strict' });
+
+    expect(html).toContain('How we ship — last 14 days');
+    expect(section.teams.map((t) => t.team)).toEqual(['discovery', 'payments']);
+    const bars = images.filter((i) => i.cid.startsWith('deploys-'));
+    expect(bars).toHaveLength(3);
+    for (const b of bars) {
+      expect(html).toContain(`src="cid:${b.cid}"`);
+      expect(b.content.subarray(1, 4).toString('latin1')).toBe('PNG');
+    }
+    const fleet = section.fleet;
+    expect(html).toContain(
+      `${fleet.total} deploys in 14 days (${fleet.stacks} stacks) · deploys followed by a bad stretch within 2 h: ${fleet.followedByBad} of ${fleet.total} · partial: deployment search failed for 1 stack (accounts), not counted`,
+    );
+    // The counts are in the alt text too, for a reader with images off.
+    expect(html).toContain(`alt="Deploys a day, oldest first: ${fleet.perDay.join(', ')}"`);
+    // Platform's stacks have no deployment source: no row, and not counted as zero anywhere.
+    expect(html).not.toMatch(/<b>platform<\/b><img/);
+  });
+
+  it('embeds the bars in report.html and gives a team’s email its own counts only', async () => {
+    const report = withDeliveries(sampleReport());
+    const payments = filterReport(report, 'payments');
+
+    const file = await renderHtml(report, { images: 'inline' });
+    const email = await renderHtml(payments, { images: 'cid' });
+
+    expect(file.html.match(/<img src="data:image\/png;base64,[^"]+" width="168" height="44"/g)).toHaveLength(
+      3,
+    );
+    expect(payments.delivery!.teams.map((t) => t.team)).toEqual(['payments']);
+    expect(payments.delivery!.fleet.total).toBe(report.delivery!.teams[1]!.total);
+    // One team: one row, not the same numbers twice.
+    expect(email.images.filter((i) => i.cid.startsWith('deploys-'))).toHaveLength(1);
+    expect(email.html).not.toContain('all teams');
+  });
+
+  it('is left out when no stack has a deployment source', async () => {
+    const { html } = await renderHtml(sampleReport(), { images: 'cid' });
+
+    expect(html).not.toContain('How we ship');
+  });
+
+  it('keeps a 50-stack, 10-team fleet under 102 KB with the section and a restless calendar', async () => {
+    const base = sampleReport({ stacks: 50 });
+    base.stacks = base.stacks.map((s, i) => ({ ...s, team: `team-${i % 10}` }));
+    const report = withDeliveries(base, () => true);
+
+    const { html, images, shortened } = await renderHtml(report, { images: 'cid' });
+
+    const encoded = quotedPrintableSize(html);
+    console.log(`50-stack, 10-team email HTML with calendar and delivery: ${encoded} bytes quoted-printable`);
+    expect(report.delivery!.teams).toHaveLength(10);
+    expect(images.filter((i) => i.cid.startsWith('deploys-'))).toHaveLength(11);
+    expect(encoded).toBeLessThan(gmailClip);
+    expect(shortened).toBe(0);
   });
 });
