@@ -12,6 +12,7 @@ import { withDelivery } from './report/story/delivery';
 import { withHistory } from './report/story/history';
 import type { Report } from './report/types';
 import { createSource } from './sources/registry';
+import { ColumnSeries, columnsOfSeries, lowerIndex } from './sources/columns';
 import type {
   MetricSource,
   Series,
@@ -213,13 +214,13 @@ export async function generateReports(
   const maxPoints = config.report.maxPointsPerSeries ?? defaultMaxPointsPerSeries;
   const readable = (all: readonly Series[]) => {
     const failures = all
-      .filter((s) => s.points.length > maxPoints)
+      .filter((s) => columnsOfSeries(s).times.length > maxPoints)
       .map((s) => ({
         stackId: s.stackId,
         metricId: s.metricId,
-        error: `${s.points.length} points in one series, more than report.maxPointsPerSeries (${maxPoints})`,
+        error: `${columnsOfSeries(s).times.length} points in one series, more than report.maxPointsPerSeries (${maxPoints})`,
       }));
-    return { series: all.filter((s) => s.points.length <= maxPoints), failures };
+    return { series: all.filter((s) => columnsOfSeries(s).times.length <= maxPoints), failures };
   };
   const recent = readable(results.flatMap((r) => r.now.series));
   const data: FetchedData = {
@@ -256,12 +257,21 @@ export async function generateReports(
   const classifyStarted = deps.now();
   const total = windows.length + earlierWindows.length;
   let classified = 0;
-  const build = (w: ReportWindows, from: FetchedData) => {
-    const report = buildReport({ config, stacks, windows: w, data: from, generatedAt: options.generatedAt });
+  const build = (w: ReportWindows, from: FetchedData, charts = true) => {
+    const report = buildReport({
+      config,
+      stacks,
+      windows: w,
+      data: from,
+      generatedAt: options.generatedAt,
+      charts,
+    });
     deps.logger.progress?.('classify', ++classified, total);
     return report;
   };
-  const earlier = new Map(earlierWindows.map((w, i) => [earlierTimes[i]!, build(w, historyData)] as const));
+  const earlier = new Map(
+    earlierWindows.map((w, i) => [earlierTimes[i]!, build(w, historyData, false)] as const),
+  );
   let reports = windows.map((w) => build(w, data));
   if (historyDays > 1) {
     const all = new Map([...earlier, ...options.times.map((t, i) => [t, reports[i]!] as const)]);
@@ -296,7 +306,10 @@ function joinHealth(a: SourceHealth, b: SourceHealth): SourceHealth {
   };
 }
 
-/** Each series with the older fetch's points in front; the coarser step of the two, so gaps are read fairly. */
+/**
+ * Each series with the older fetch's readings in front (those before the recent fetch's first one);
+ * the coarser step of the two, so gaps are read fairly. Columns are joined once, never as tuples.
+ */
 function joinSeries(recent: readonly Series[], older: readonly Series[]): Series[] {
   const key = (s: Series) => `${s.stackId}\u0000${s.metricId}`;
   const before = new Map(older.map((s) => [key(s), s]));
@@ -304,12 +317,17 @@ function joinSeries(recent: readonly Series[], older: readonly Series[]): Series
     const o = before.get(key(s));
     if (!o) return s;
     before.delete(key(s));
+    const now = columnsOfSeries(s);
+    const then = columnsOfSeries(o);
+    const cut = lowerIndex(then.times, now.times[0] ?? Infinity);
+    const times = new Float64Array(cut + now.times.length);
+    const values = new Float64Array(cut + now.times.length);
+    times.set(then.times.subarray(0, cut));
+    times.set(now.times, cut);
+    values.set(then.values.subarray(0, cut));
+    values.set(now.values, cut);
     const stepMs = Math.max(s.stepMs ?? 0, o.stepMs ?? 0);
-    return {
-      ...s,
-      points: [...o.points.filter(([t]) => t < (s.points[0]?.[0] ?? Infinity)), ...s.points],
-      ...(stepMs > 0 ? { stepMs } : {}),
-    };
+    return new ColumnSeries(s.stackId, s.metricId, { times, values }, stepMs > 0 ? stepMs : undefined);
   });
   return [...out, ...before.values()];
 }

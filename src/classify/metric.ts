@@ -11,20 +11,25 @@
  */
 import type { MetricSpec } from '../config/types';
 import type { TimeWindow, ReportWindows } from '../plan/windows';
-import type { Point } from '../sources/types';
+import { lowerIndex, type Columns } from '../sources/columns';
 import type { ChartData, EpisodeSpan, MetricJudgment, Onset, Rule, Verdict } from './judgment';
 import { aggregate, dailySpread, maxAbs, maxOf, median, medianInPlace, minOf, robustSpreadOf } from './stats';
 import { inferStepMs } from './step';
 
 export interface MetricInput {
   spec: MetricSpec;
-  /** Points over the whole fetch range, sorted by time; extra points outside the windows are ignored. */
-  points: readonly Point[];
+  /**
+   * Readings over the whole fetch range as columns sorted by time (NaN: a gap); readings outside the
+   * windows are ignored. The same columns judged at many report times share their per-series caches.
+   */
+  columns: Columns;
   /** Provider-reported spacing; inferred from the points when absent. */
   stepMs?: number;
   windows: ReportWindows;
   /** Why the source could not deliver this series, if it could not. */
   failure?: string;
+  /** False: no chart data (the earlier days of a history are never drawn). Default true. */
+  chart?: boolean;
 }
 
 const minute = 60_000;
@@ -43,30 +48,16 @@ const spreadFloorOf = (spec: MetricSpec) => (spec.scale === 'interval' ? 0 : rat
 const noSameWeekdayFactor = 2;
 const weekMs = 7 * 86_400_000;
 
-/** Steps already inferred, per series: a backtest judges the same points at many report times. */
-const inferred = new WeakMap<readonly Point[], number>();
+/** Steps already inferred, per series: a backtest judges the same readings at many report times. */
+const inferred = new WeakMap<Float64Array, number>();
 
-/** Typical spacing of the points (see inferStepMs). */
-export function inferStep(points: readonly Point[]): number {
-  const known = inferred.get(points);
+/** Typical spacing of the readings (see inferStepMs). */
+export function inferStep(times: Float64Array): number {
+  const known = inferred.get(times);
   if (known !== undefined) return known;
-  const times = new Array<number>(Math.min(points.length, 2001));
-  for (let i = 0; i < times.length; i++) times[i] = points[i]![0];
-  const step = inferStepMs(times);
-  inferred.set(points, step);
+  const step = inferStepMs(times.subarray(0, 2001));
+  inferred.set(times, step);
   return step;
-}
-
-/** Index of the first point at or after t (points sorted). */
-function lowerBound(points: readonly Point[], t: number): number {
-  let lo = 0;
-  let hi = points.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (points[mid]![0] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A window as an index range of the points (no copy), and how many finite readings it holds. */
@@ -77,22 +68,20 @@ interface Range {
   count: number;
 }
 
-function rangeOf(points: readonly Point[], w: TimeWindow): Range {
-  const lo = lowerBound(points, w.start);
-  const hi = lowerBound(points, w.end);
+function rangeOf({ times, values }: Columns, w: TimeWindow): Range {
+  const lo = lowerIndex(times, w.start);
+  const hi = lowerIndex(times, w.end);
   let count = 0;
-  for (let i = lo; i < hi; i++) if (isReading(points[i]![1])) count++;
+  for (let i = lo; i < hi; i++) if (Number.isFinite(values[i])) count++;
   return { w, lo, hi, count };
 }
 
-const isReading = (v: number | null): v is number => v !== null && Number.isFinite(v);
-
 /** The finite readings of a range, in `into` (at least `range.count` long). */
-function readingsOf(points: readonly Point[], range: Range, into: Float64Array): Float64Array {
+function readingsOf({ values }: Columns, range: Range, into: Float64Array): Float64Array {
   let n = 0;
   for (let i = range.lo; i < range.hi; i++) {
-    const v = points[i]![1];
-    if (isReading(v)) into[n++] = v;
+    const v = values[i]!;
+    if (Number.isFinite(v)) into[n++] = v;
   }
   return into.subarray(0, n);
 }
@@ -130,7 +119,7 @@ interface Profile {
  */
 function dayProfile(
   relativeSpreadFloor: number,
-  points: readonly Point[],
+  columns: Columns,
   current: Range,
   days: readonly Range[],
   step: number,
@@ -141,14 +130,14 @@ function dayProfile(
   const perBucket = new Int32Array(count + 1);
   const daysSeen = new Int32Array(count);
   const lastDay = new Int32Array(count).fill(-1);
+  const { times, values } = columns;
   let total = 0;
   days.forEach((d, day) => {
     total += d.count;
     for (let k = d.lo; k < d.hi; k++) {
-      const point = points[k]!;
-      const time = point[0];
-      const v = point[1];
-      if (!isReading(v)) continue;
+      const v = values[k]!;
+      if (!Number.isFinite(v)) continue;
+      const time = times[k]!;
       const i = Math.floor((time - d.w.start) / bucketMs);
       if (i < 0 || i >= count) continue;
       perBucket[i + 1]!++;
@@ -172,10 +161,9 @@ function dayProfile(
     sums.fill(0);
     counts.fill(0);
     for (let k = d.lo; k < d.hi; k++) {
-      const point = points[k]!;
-      const time = point[0];
-      const v = point[1];
-      if (!isReading(v)) continue;
+      const v = values[k]!;
+      if (!Number.isFinite(v)) continue;
+      const time = times[k]!;
       all[allN++] = v;
       const i = Math.floor((time - d.w.start) / bucketMs);
       if (i < 0 || i >= count) continue;
@@ -206,7 +194,7 @@ function dayProfile(
   return {
     bucketMs,
     count,
-    current: bucketMeans(points, current, bucketMs, count),
+    current: bucketMeans(columns, current, bucketMs, count),
     mid,
     spread,
     dayLow,
@@ -216,14 +204,18 @@ function dayProfile(
 }
 
 /** Mean per bucket of `bucketMs` from the window start; NaN where a bucket is empty. */
-function bucketMeans(points: readonly Point[], range: Range, bucketMs: number, count: number): Float64Array {
+function bucketMeans(
+  { times, values }: Columns,
+  range: Range,
+  bucketMs: number,
+  count: number,
+): Float64Array {
   const sums = new Float64Array(count);
   const counts = new Int32Array(count);
   for (let k = range.lo; k < range.hi; k++) {
-    const point = points[k]!;
-    const t = point[0];
-    const v = point[1];
-    if (!isReading(v)) continue;
+    const v = values[k]!;
+    if (!Number.isFinite(v)) continue;
+    const t = times[k]!;
     const i = Math.floor((t - range.w.start) / bucketMs);
     if (i < 0 || i >= count) continue;
     sums[i]! += v;
@@ -275,7 +267,7 @@ function findEpisodes(
   rule: EpisodeRule,
   step: number,
 ): EpisodeSpan[] {
-  const { points } = input;
+  const { times, values } = input.columns;
   const band = bandOf(profile, rule);
   const minMs = rule.minMinutes * minute;
   const margin = input.spec.thresholds.episodeMargin;
@@ -296,10 +288,9 @@ function findEpisodes(
     run = undefined;
   };
   for (let k = current.lo; k < current.hi; k++) {
-    const point = points[k]!;
-    const time = point[0];
-    const v = point[1];
-    if (!isReading(v)) continue;
+    const v = values[k]!;
+    if (!Number.isFinite(v)) continue;
+    const time = times[k]!;
     // A gap in the data ends a stretch: what happened in between is not known.
     if (run && time - previous > 2 * step) close();
     previous = time;
@@ -449,15 +440,14 @@ function findSpikes(
   const up = Math.max(hi + t.spikeMargin * (hi - mid), mid + t.score * spread);
   const down = Math.min(lo - t.spikeMargin * (mid - lo), mid - t.score * spread);
   const { direction } = input.spec;
-  const { points } = input;
+  const { times, values } = input.columns;
   const spans: EpisodeSpan[] = [];
   let run: EpisodeSpan | undefined;
   let previous = -Infinity;
   for (let k = current.lo; k < current.hi; k++) {
-    const point = points[k]!;
-    const time = point[0];
-    const v = point[1];
-    if (!isReading(v)) continue;
+    const v = values[k]!;
+    if (!Number.isFinite(v)) continue;
+    const time = times[k]!;
     const i = Math.floor((time - current.w.start) / profile.bucketMs);
     // Far enough off to count in an episode at this time of day (NaN: no baseline there), and beyond
     // every baseline reading.
@@ -490,28 +480,28 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   // On an interval scale a relative change means nothing: only absolute deviation counts.
   const interval = spec.scale === 'interval';
   const relativeSpreadFloor = spreadFloorOf(spec);
-  const step = input.stepMs ?? inferStep(input.points);
+  const step = input.stepMs ?? inferStep(input.columns.times);
   // Expected points: what this series usually delivers in a window (sensors and sparse metrics report
   // irregularly), falling back to the window length over the step when there is no history.
-  const { points } = input;
-  const counted = windows.baselines.map((w) => rangeOf(points, w));
+  const { columns } = input;
+  const counted = windows.baselines.map((w) => rangeOf(columns, w));
   const usualCount = median(counted.map((c) => c.count).filter((n) => n > 0));
   const expected = Math.max(
     1,
     Number.isNaN(usualCount) ? Math.round((windows.current.end - windows.current.start) / step) : usualCount,
   );
-  const today = rangeOf(points, windows.current);
+  const today = rangeOf(columns, windows.current);
   let longest = today.count;
   for (const c of counted) longest = Math.max(longest, c.count);
   const buffer = new Float64Array(longest);
   const coverageRatio = today.count / expected;
   const coverage = Math.min(1, coverageRatio);
   const current =
-    today.count > 0 ? aggregate(readingsOf(points, today, buffer), spec.aggregation, coverageRatio) : null;
+    today.count > 0 ? aggregate(readingsOf(columns, today, buffer), spec.aggregation, coverageRatio) : null;
 
   const usable = counted.filter((c) => c.count / expected >= t.minCoverage);
   const baselineAggs = usable.map((c) =>
-    aggregate(readingsOf(points, c, buffer), spec.aggregation, c.count / expected),
+    aggregate(readingsOf(columns, c, buffer), spec.aggregation, c.count / expected),
   );
   const usual = baselineAggs.length > 0 ? median(baselineAggs) : null;
   const change =
@@ -529,8 +519,8 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   // Data that stopped hours before the report time is said even when the rest of the day is enough to judge.
   let lastSeen: number | undefined;
   for (let i = today.hi - 1; i >= today.lo; i--) {
-    if (points[i]![1] !== null) {
-      lastSeen = points[i]![0];
+    if (!Number.isNaN(columns.values[i])) {
+      lastSeen = columns.times[i]!;
       break;
     }
   }
@@ -567,7 +557,7 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
 
   const profile = dayProfile(
     relativeSpreadFloor,
-    points,
+    columns,
     today,
     usable,
     step,
@@ -585,7 +575,8 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
     minMinutes: t.sustainedMinMinutes,
   };
   // The chart draws the narrower band: whatever leaves it for long enough, or far enough, is an episode.
-  const chart = chartOf(profile, bandOf(profile, sustained), windows.current);
+  const chart =
+    input.chart === false ? undefined : chartOf(profile, bandOf(profile, sustained), windows.current);
   const episodes =
     usable.length < t.minBaselineWindows
       ? []

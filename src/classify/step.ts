@@ -10,7 +10,7 @@ const fallbackMs = 5 * 60_000;
  * in most gaps) and, unlike a common divisor, is not fooled by jittered timestamps.
  * `atLeastMs` is the spacing that was asked for: a provider never answers finer than that.
  */
-export function inferStepMs(times: readonly number[], atLeastMs = 0): number {
+export function inferStepMs(times: ArrayLike<number>, atLeastMs = 0): number {
   // A few thousand gaps are plenty to find the typical one; a week at 1 s would be 600k.
   const gaps = new Float64Array(Math.min(2000, Math.max(0, times.length - 1)));
   let n = 0;

@@ -9,12 +9,12 @@ import {
   eventKinds,
   type EventFailure,
   type OnCall,
-  type Point,
   type QueryFailure,
   type Series,
   type SourceEvent,
   type SourceHealth,
 } from '../sources/types';
+import { columnsOfSeries, noColumns, type Columns } from '../sources/columns';
 import { cutText, flattenText, safeText, stripUrlCredentials } from './redact';
 import { linkedFirst, withOnsetAndLinks } from './story/links';
 import type { EventSummary, MetricReport, OnCallReport, Report, StackReport, Verdict } from './types';
@@ -42,26 +42,31 @@ export interface BuildInput {
   windows: ReportWindows;
   data: FetchedData;
   generatedAt: number;
+  /** False: no chart data in the metrics (a history's earlier days, which are never drawn). */
+  charts?: boolean;
 }
 
 /**
  * Readings outside the metric's declared range (`min`/`max`) are impossible — an error rate of −40%
- * is a broken exporter, not an improvement — so they become gaps, never evidence for "good".
+ * is a broken exporter, not an improvement — so they become gaps, never evidence for "good". Done once
+ * per series: every report time of a history reads the same masked columns (and their caches).
  */
-function withinRange(points: Point[], spec: MetricSpec): { points: Point[]; invalid: number } {
-  if (spec.min === undefined && spec.max === undefined) return { points, invalid: 0 };
+const masked = new WeakMap<Columns, { min: number; max: number; columns: Columns; invalid: number }>();
+
+function withinRange(columns: Columns, spec: MetricSpec): { columns: Columns; invalid: number } {
+  const { min = -Infinity, max = Infinity } = spec;
+  if (min === -Infinity && max === Infinity) return { columns, invalid: 0 };
+  const known = masked.get(columns);
+  if (known && known.min === min && known.max === max) return known;
   let invalid = 0;
-  const kept = points.map((p): Point => {
-    const v = p[1];
-    if (
-      v === null ||
-      ((spec.min === undefined || v >= spec.min) && (spec.max === undefined || v <= spec.max))
-    )
-      return p;
+  const values = Float64Array.from(columns.values, (v) => {
+    if (Number.isNaN(v) || (v >= min && v <= max)) return v;
     invalid++;
-    return [p[0], null];
+    return NaN;
   });
-  return { points: kept, invalid };
+  const result = { min, max, columns: { times: columns.times, values }, invalid };
+  masked.set(columns, result);
+  return result;
 }
 
 function withInvalidNote(metric: MetricReport, invalid: number, spec: MetricSpec): MetricReport {
@@ -87,7 +92,14 @@ export function metricWindows(
   };
 }
 
-export function buildReport({ config, stacks, windows, data, generatedAt }: BuildInput): Report {
+export function buildReport({
+  config,
+  stacks,
+  windows,
+  data,
+  generatedAt,
+  charts = true,
+}: BuildInput): Report {
   const series = new Map(data.series.map((s) => [key(s.stackId, s.metricId), s]));
   const failures = new Map(data.failures.map((f) => [key(f.stackId, f.metricId), f.error]));
   const { timezone } = config.report;
@@ -107,12 +119,13 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       const failure =
         failures.get(key(stack.id, spec.id)) ??
         (s ? undefined : `source "${spec.source}" returned no series`);
-      const { points, invalid } = withinRange(s?.points ?? [], spec);
+      const { columns, invalid } = withinRange(s ? columnsOfSeries(s) : noColumns, spec);
       const judgment = classifyMetric({
         spec,
-        points,
+        columns,
         ...(s?.stepMs ? { stepMs: s.stepMs } : {}),
         windows: windowsOf(spec),
+        chart: charts,
         ...(failure ? { failure } : {}),
       });
       const metric = metricReport(spec, judgment, timezone, windows.current.end);
@@ -129,7 +142,7 @@ export function buildReport({ config, stacks, windows, data, generatedAt }: Buil
       metrics: drawsCharts(verdict) ? metrics : metrics.map(withoutChart),
       links: stack.links,
       events: linkedFirst(
-        summariseEvents(stack, data.events, data.eventFailures ?? [], windows),
+        summariseEvents(stack, eventsByStack.get(stack.id) ?? [], data.eventFailures ?? [], windows),
         metrics,
         maxEventItems,
       ),
@@ -224,6 +237,7 @@ export function metricReport(
 
 function summariseEvents(
   stack: StackSpec,
+  /** The stack's own events. */
   events: readonly SourceEvent[],
   eventFailures: readonly EventFailure[],
   windows: ReportWindows,
@@ -244,7 +258,7 @@ function summariseEvents(
       };
       continue;
     }
-    const mine = events.filter((e) => e.stackId === stack.id && e.kind === kind && e.at < end);
+    const mine = events.filter((e) => e.kind === kind && e.at < end);
     const inWindow = mine.filter((e) => e.at >= start).sort((a, b) => b.at - a.at);
     const summary: EventSummary = {
       status: 'ok',

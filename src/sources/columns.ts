@@ -25,6 +25,8 @@ export interface Columns {
   values: Float64Array;
 }
 
+export const noColumns: Columns = { times: new Float64Array(0), values: new Float64Array(0) };
+
 export function sliceColumns(columns: Columns, start: number, end: number): Columns {
   const from = lowerIndex(columns.times, start);
   const to = Math.max(from, lowerIndex(columns.times, end));
@@ -64,4 +66,20 @@ export class ColumnSeries implements Series {
   get points(): Point[] {
     return pointsOf(this.columns);
   }
+}
+
+const converted = new WeakMap<Series, Columns>();
+
+/**
+ * A series' readings as columns: its own when it holds them, else converted once from its points (the
+ * sources that answer in point lists), so every report time of a history reads the same columns.
+ */
+export function columnsOfSeries(series: Series): Columns {
+  if (series instanceof ColumnSeries) return series.columns;
+  let columns = converted.get(series);
+  if (!columns) {
+    columns = columnsOf(series.points);
+    converted.set(series, columns);
+  }
+  return columns;
 }

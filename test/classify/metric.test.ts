@@ -2,6 +2,7 @@ import { defaultThresholds } from '../../src/config/load';
 import { classifyMetric, inferStep } from '../../src/classify/metric';
 import type { MetricSpec } from '../../src/config/types';
 import type { Rule, Verdict } from '../../src/classify/judgment';
+import { columnsOf } from '../../src/sources/columns';
 import {
   burst,
   hourMs,
@@ -18,7 +19,7 @@ import {
 const clock = (t: number) => new Date(t).toISOString().slice(11, 16);
 
 function classify(shape: Shape, over: Partial<MetricSpec> = {}, extra: { failure?: string } = {}) {
-  return classifyMetric({ spec: spec(over), points: series(shape), windows, ...extra });
+  return classifyMetric({ spec: spec(over), columns: columnsOf(series(shape)), windows, ...extra });
 }
 
 /** Daily levels that differ from day to day (a noisy but steady metric); today is `today`. */
@@ -310,7 +311,7 @@ describe('classifyMetric: numbers', () => {
   });
 
   it('infers the step from the points', () => {
-    expect(inferStep(series(wiggle(1)))).toBe(stepMs);
+    expect(inferStep(columnsOf(series(wiggle(1))).times)).toBe(stepMs);
   });
 
   it('estimates the onset of a day-long shift that no episode marks', () => {

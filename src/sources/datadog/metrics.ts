@@ -3,7 +3,7 @@
  * one query at a time to /api/v1/query), answers mapped back to members.
  */
 import { inferStepMs } from '../../classify/step';
-import { columnsOf, sliceColumns, type Columns } from '../columns';
+import { columnsOf, noColumns, sliceColumns, type Columns } from '../columns';
 import type { QueryMember } from '../types';
 import type { MetricUnit } from './query-plan';
 import { withRollup } from './query-plan';
@@ -27,8 +27,6 @@ export interface MetricFetchOptions {
   end: number;
   intervalMs: number;
 }
-
-const noColumns: Columns = { times: new Float64Array(0), values: new Float64Array(0) };
 
 /** One returned series: its tags (which member it is for), its readings and their spacing. */
 interface Returned {
@@ -189,7 +187,7 @@ export async function fetchBatchV2(
   const { times } = response;
   // The answer carries no interval, only `times` (buckets where no series has data are left out):
   // the typical gap is the interval Datadog really used, which may be wider than the one asked for.
-  const stepMs = inferStepMs(Array.from(times), o.intervalMs);
+  const stepMs = inferStepMs(times, o.intervalMs);
   const perUnit = units.map(() => [] as Returned[]);
   response.series.forEach((s, i) => {
     perUnit[s.queryIndex]?.push({
