@@ -13,7 +13,18 @@ import type { MetricSpec } from '../config/types';
 import type { TimeWindow, ReportWindows } from '../plan/windows';
 import { lowerIndex, type Columns } from '../sources/columns';
 import type { ChartData, EpisodeSpan, MetricJudgment, Onset, Rule, Verdict } from './judgment';
-import { aggregate, dailySpread, maxAbs, maxOf, median, medianInPlace, minOf, robustSpreadOf } from './stats';
+import {
+  aggregate,
+  dailySpread,
+  maxAbs,
+  maxOf,
+  median,
+  medianAndSpreadSorting,
+  medianInPlace,
+  minOf,
+  robustSpreadOf,
+} from './stats';
+import { Scratch } from './scratch';
 import { inferStepMs } from './step';
 
 export interface MetricInput {
@@ -47,6 +58,9 @@ const spreadFloorOf = (spec: MetricSpec) => (spec.scale === 'interval' ? 0 : rat
  */
 const noSameWeekdayFactor = 2;
 const weekMs = 7 * 86_400_000;
+
+/** Every typed array a classification uses; see Scratch. */
+const scratch = new Scratch();
 
 /** Steps already inferred, per series: a backtest judges the same readings at many report times. */
 const inferred = new WeakMap<Float64Array, number>();
@@ -127,9 +141,9 @@ function dayProfile(
 ): Profile {
   const bucketMs = Math.max(step, 15 * minute);
   const count = Math.ceil((current.w.end - current.w.start) / bucketMs);
-  const perBucket = new Int32Array(count + 1);
-  const daysSeen = new Int32Array(count);
-  const lastDay = new Int32Array(count).fill(-1);
+  const perBucket = scratch.i32(count + 1);
+  const daysSeen = scratch.i32(count);
+  const lastDay = scratch.i32(count, -1);
   const { times, values } = columns;
   let total = 0;
   days.forEach((d, day) => {
@@ -149,14 +163,15 @@ function dayProfile(
   });
   // Offsets of each bucket's readings in one flat array.
   for (let i = 0; i < count; i++) perBucket[i + 1]! += perBucket[i]!;
-  const pooled = new Float64Array(perBucket[count]!);
-  const fill = perBucket.slice(0, count);
-  const all = new Float64Array(total);
+  const pooled = scratch.f64(perBucket[count]!);
+  const fill = scratch.i32(count);
+  fill.set(perBucket.subarray(0, count));
+  const all = scratch.f64(total);
   let allN = 0;
-  const dayLow = new Float64Array(count).fill(NaN);
-  const dayHigh = new Float64Array(count).fill(NaN);
-  const sums = new Float64Array(count);
-  const counts = new Int32Array(count);
+  const dayLow = scratch.f64(count, NaN);
+  const dayHigh = scratch.f64(count, NaN);
+  const sums = scratch.f64(count);
+  const counts = scratch.i32(count);
   for (const d of days) {
     sums.fill(0);
     counts.fill(0);
@@ -181,15 +196,15 @@ function dayProfile(
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
   const scale = maxAbs(pooled);
   const floor = Math.max(1e-9, 1e-6 * scale);
-  const mid = new Float64Array(count).fill(NaN);
-  const spread = new Float64Array(count).fill(NaN);
-  const scratch = new Float64Array(pooled.length);
+  const mid = scratch.f64(count, NaN);
+  const spread = scratch.f64(count, NaN);
   for (let i = 0; i < count; i++) {
     if (daysSeen[i]! < needDays || daysSeen[i] === 0) continue;
-    const xs = pooled.subarray(perBucket[i], perBucket[i + 1]);
-    const m = medianInPlace(xs);
+    const from = perBucket[i]!;
+    const to = perBucket[i + 1]!;
+    const { median: m, spread: s } = medianAndSpreadSorting(pooled, from, to);
     mid[i] = m;
-    spread[i] = Math.max(robustSpreadOf(xs, m, scratch), relativeSpreadFloor * Math.abs(m), floor);
+    spread[i] = Math.max(s, relativeSpreadFloor * Math.abs(m), floor);
   }
   return {
     bucketMs,
@@ -210,8 +225,8 @@ function bucketMeans(
   bucketMs: number,
   count: number,
 ): Float64Array {
-  const sums = new Float64Array(count);
-  const counts = new Int32Array(count);
+  const sums = scratch.f64(count);
+  const counts = scratch.i32(count);
   for (let k = range.lo; k < range.hi; k++) {
     const v = values[k]!;
     if (!Number.isFinite(v)) continue;
@@ -244,8 +259,8 @@ interface Band {
  */
 function bandOf(profile: Profile, rule: EpisodeRule): Band {
   const down = rule.minChange / (1 + rule.minChange);
-  const low = new Float64Array(profile.count);
-  const high = new Float64Array(profile.count);
+  const low = scratch.f64(profile.count);
+  const high = scratch.f64(profile.count);
   for (let i = 0; i < profile.count; i++) {
     const m = profile.mid[i]!;
     const s = profile.spread[i]!;
@@ -425,13 +440,22 @@ function findSpikes(
 ): EpisodeSpan[] {
   const all = profile.all;
   if (all.length === 0) return [];
-  const relativeSpreadFloor = spreadFloorOf(input.spec);
+  const { direction } = input.spec;
+  const { times, values } = input.columns;
   const hi = maxOf(all);
   const lo = minOf(all);
+  // A spike lies beyond every baseline reading: with none today, the median and spread need not be found.
+  let beyond = false;
+  for (let k = current.lo; k < current.hi && !beyond; k++) {
+    const v = values[k]!;
+    beyond = (v > hi && isWorse(1, direction)) || (v < lo && isWorse(-1, direction));
+  }
+  if (!beyond) return [];
+  const relativeSpreadFloor = spreadFloorOf(input.spec);
   const scale = maxAbs(all);
   const mid = medianInPlace(all);
   const spread = Math.max(
-    robustSpreadOf(all, mid, new Float64Array(all.length)),
+    robustSpreadOf(all, mid, scratch.f64(all.length)),
     relativeSpreadFloor * Math.abs(mid),
     1e-6 * scale,
     1e-9,
@@ -439,8 +463,6 @@ function findSpikes(
   const t = input.spec.thresholds;
   const up = Math.max(hi + t.spikeMargin * (hi - mid), mid + t.score * spread);
   const down = Math.min(lo - t.spikeMargin * (mid - lo), mid - t.score * spread);
-  const { direction } = input.spec;
-  const { times, values } = input.columns;
   const spans: EpisodeSpan[] = [];
   let run: EpisodeSpan | undefined;
   let previous = -Infinity;
@@ -475,6 +497,7 @@ function sloBreached(slo: MetricSpec['slo'], current: number): boolean {
 }
 
 export function classifyMetric(input: MetricInput): MetricJudgment {
+  scratch.reset();
   const { spec, windows } = input;
   const t = spec.thresholds;
   // On an interval scale a relative change means nothing: only absolute deviation counts.
@@ -493,7 +516,7 @@ export function classifyMetric(input: MetricInput): MetricJudgment {
   const today = rangeOf(columns, windows.current);
   let longest = today.count;
   for (const c of counted) longest = Math.max(longest, c.count);
-  const buffer = new Float64Array(longest);
+  const buffer = scratch.f64(longest);
   const coverageRatio = today.count / expected;
   const coverage = Math.min(1, coverageRatio);
   const current =
