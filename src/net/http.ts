@@ -80,6 +80,11 @@ export interface NetRequest {
   now?: () => number;
   /** For https: a private CA to trust, or no verification (a self-signed management port). */
   tls?: { ca?: string; insecure?: boolean };
+  /**
+   * Reads a 2xx body chunk by chunk as it arrives, instead of the edge keeping it (NetOk.text is then
+   * empty): a large answer is never held whole. The cap and the timeout still apply.
+   */
+  sink?: (chunk: Buffer) => void;
 }
 
 /** A NetFailure as an Error, for callers (such as the Datadog client) that expect a throw. */
@@ -97,7 +102,7 @@ export function malformed(what: string, status?: number): NetFailure {
 
 export async function request(req: NetRequest): Promise<NetResult> {
   return exchange(req, async (response, ex) => {
-    const body = await readBody(response.data, ex.maxBytes, ex.signal);
+    const body = await readBody(response.data, ex.maxBytes, ex.signal, req.sink);
     if (body.kind !== 'whole') return ex.bodyFailure(body, response.status);
     return { kind: 'ok', status: response.status, headers: response.headers, text: body.text };
   });
@@ -290,8 +295,16 @@ type BodyOutcome =
   | { kind: 'cut-short'; bytes: number; why: string }
   | { kind: 'interrupted' };
 
-/** Read a body up to `limit` bytes; destroying the stream stops a gzip bomb mid-inflate. */
-function readBody(stream: Readable, limit: number, signal: AbortSignal): Promise<BodyOutcome> {
+/**
+ * Read a body up to `limit` bytes, into the sink if there is one; destroying the stream stops a gzip
+ * bomb mid-inflate.
+ */
+function readBody(
+  stream: Readable,
+  limit: number,
+  signal: AbortSignal,
+  sink?: (chunk: Buffer) => void,
+): Promise<BodyOutcome> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -311,11 +324,15 @@ function readBody(stream: Readable, limit: number, signal: AbortSignal): Promise
       if (bytes > limit) {
         chunks.length = 0;
         settle({ kind: 'too-large' });
+      } else if (sink) {
+        sink(chunk);
       } else {
         chunks.push(chunk);
       }
     });
-    stream.on('end', () => settle({ kind: 'whole', text: Buffer.concat(chunks).toString('utf8') }));
+    stream.on('end', () =>
+      settle({ kind: 'whole', text: sink ? '' : Buffer.concat(chunks).toString('utf8') }),
+    );
     stream.on('error', (error: unknown) =>
       settle(signal.aborted ? { kind: 'interrupted' } : { kind: 'cut-short', bytes, why: codeOf(error) }),
     );

@@ -92,12 +92,19 @@ export interface Exchange {
   headers: Record<string, string>;
   bodyText?: string;
   /**
-   * Reads a 2xx answer's text itself (into a compact form the caller keeps) and returns the text the
-   * client should deserialise instead: for a large answer, the client's own object copy is skipped.
+   * Reads a 2xx answer itself, chunk by chunk as it arrives (into a compact form the caller keeps), and
+   * gives the text the client should deserialise instead: for a large answer neither its whole text
+   * nor the client's object copy of it is ever made. One reader per attempt.
    */
-  readBody?: (text: string) => string;
+  reader?: () => AnswerReader;
   /** Set when no whole answer came: the edge's failure (network, timeout, too-large, cancelled). */
   failure?: NetFailure;
+}
+
+export interface AnswerReader {
+  write(chunk: Buffer): void;
+  /** The text the client deserialises in place of the answer. */
+  end(): string;
 }
 
 /** Limits the edge applies to each Datadog request. */
@@ -127,6 +134,7 @@ export class EdgeHttpLibrary implements client.HttpLibrary {
     const body = request.getBody();
     if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body))
       throw new Error('multipart bodies are not used by scrumops');
+    const reader = this.exchange.reader?.();
     const result = await netRequest({
       method: request.getHttpMethod().toString(),
       url: request.getUrl(),
@@ -137,6 +145,7 @@ export class EdgeHttpLibrary implements client.HttpLibrary {
       signal: request.getHttpConfig().signal,
       secrets: this.limits.secrets,
       now: this.limits.now,
+      ...(reader ? { sink: (chunk: Buffer) => reader.write(chunk) } : {}),
     });
     if (
       result.kind !== 'ok' &&
@@ -152,9 +161,9 @@ export class EdgeHttpLibrary implements client.HttpLibrary {
     const raw = result.text ?? '';
     this.exchange.status = status;
     this.exchange.headers = { ...headers };
-    // Hand the client the text, or what the caller's reader leaves of it: a large answer's text is
-    // read into columns once and not kept.
-    const text = status >= 200 && status < 300 && this.exchange.readBody ? this.exchange.readBody(raw) : raw;
+    // Hand the client the text, or what the caller's reader gives in its place: a large answer was
+    // read into columns as it came and was never kept.
+    const text = status >= 200 && status < 300 && reader ? reader.end() : raw;
     this.exchange.bodyText = text;
     return new (datadog().client.ResponseContext)(status, headers, {
       text: () => Promise.resolve(text),

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import { retryAfterMs, retriesOf, withRetry, type RetryDecision, type RetryPolicy } from '../../net/retry';
 import {
   createApis,
+  type AnswerReader,
   type ApiCredentials,
   type DatadogApis,
   type DatadogEndpoint,
@@ -118,6 +119,14 @@ export class DatadogSession {
   /** Time spent reading answers into series (inside the fetch's wall time), for the parse phase. */
   parseMs = 0;
 
+  /** The reader with its work counted as parsing. */
+  private timedReader(reader: AnswerReader): AnswerReader {
+    return {
+      write: (chunk) => this.timed(() => reader.write(chunk)),
+      end: () => this.timed(() => reader.end()),
+    };
+  }
+
   /** Run `work`, adding its time to parseMs. */
   timed<T>(work: () => T): T {
     const started = this.o.now();
@@ -140,14 +149,14 @@ export class DatadogSession {
 
   /**
    * Make one logical request (with its retries). `invoke` uses the client; `parse` checks the
-   * client's result and may throw a DatadogCallError ('query' or 'body'). `readBody`, if given, reads
-   * each 2xx answer's text before the client does (see Exchange.readBody); its time counts as parsing.
+   * client's result and may throw a DatadogCallError ('query' or 'body'). `reader`, if given, makes the
+   * reader of each attempt's 2xx answer (see Exchange.reader); its time counts as parsing.
    */
   async call<T>(
     operation: Operation,
     invoke: (apis: DatadogApis) => Promise<unknown>,
     parse: (result: unknown) => T,
-    readBody?: (text: string) => string,
+    reader?: () => AnswerReader,
   ): Promise<T> {
     if (this.fatal) throw this.fatal;
     if (this.o.signal.aborted) throw new DatadogCallError('aborted', 'not started: the fetch was aborted');
@@ -162,7 +171,7 @@ export class DatadogSession {
     };
     try {
       const outcome = await withRetry(
-        () => this.attempt(operation, invoke, parse, readBody),
+        () => this.attempt(operation, invoke, parse, reader),
         (error) => this.decide(error),
         policy,
         { now: this.o.now, sleep: this.o.sleep, random: this.o.random },
@@ -197,7 +206,7 @@ export class DatadogSession {
     operation: Operation,
     invoke: (apis: DatadogApis) => Promise<unknown>,
     parse: (result: unknown) => T,
-    readBody?: (text: string) => string,
+    reader?: () => AnswerReader,
   ): Promise<T> {
     if (this.fatal) throw this.fatal;
     let release: () => void;
@@ -212,7 +221,7 @@ export class DatadogSession {
     const signal = AbortSignal.any([this.o.signal, timeout]);
     const exchange: Exchange = {
       headers: {},
-      ...(readBody ? { readBody: (text: string) => this.timed(() => readBody(text)) } : {}),
+      ...(reader ? { reader: () => this.timedReader(reader()) } : {}),
     };
     const started = this.o.now();
     this.requests++;
