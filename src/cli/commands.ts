@@ -131,7 +131,7 @@ export async function reportCommand(options: ReportOptions, cli: CliEnv): Promis
       config,
       {
         times: [at],
-        historyDays,
+        historyDays: config.report.history ?? historyDays,
         stackIds: options.stack,
         teams: options.team ?? [],
         generatedAt: cli.now(),
@@ -343,7 +343,13 @@ export async function backtestCommand(options: BacktestOptions, cli: CliEnv): Pr
   const { reports, allSourcesFailed } = await inPhase(cli, 'fetch', (signal) =>
     generateReports(
       config,
-      { times, historyDays, stackIds: options.stack, teams: options.team ?? [], generatedAt: cli.now() },
+      {
+        times,
+        historyDays: config.report.history ?? historyDays,
+        stackIds: options.stack,
+        teams: options.team ?? [],
+        generatedAt: cli.now(),
+      },
       runDeps(cli, signal),
     ),
   );

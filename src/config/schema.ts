@@ -300,6 +300,11 @@ export const configSchema = z
         maxPointsPerSeries: z.number().int().min(100).max(10_000_000).default(200_000),
         /** A deployment or alert at most this long before a metric's onset is linked to it in the reason. */
         deployLink: duration.default('2h'),
+        /**
+         * Report times the health calendar shows, today's included, each judged from the same fetch;
+         * 1 turns the calendar and streaks off (and, for a provider with a point limit, the second request).
+         */
+        history: z.number().int().min(1).max(31).default(14),
       })
       .strict(),
     sources: z.array(sourceSchema).min(1),

@@ -77,6 +77,8 @@ export interface ReportSettings {
   maxPointsPerSeries?: number;
   /** Duration as written, e.g. "2h" (the default); each stack has it resolved as `deployLinkMs`. */
   deployLink?: string;
+  /** Report times in the health calendar, today's included (report.history; 1: none). */
+  history?: number;
 }
 
 export interface ResolvedConfig {

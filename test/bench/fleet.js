@@ -6,8 +6,12 @@
  * each peak RSS is its own.
  *
  *   node test/bench/fleet.js [--stacks 100,500,2000] [--templates 4] [--days 8] [--latency 150]
- *                            [--step 5] [--history] [--keep] [--profile DIR] [--cli dist/cli/main.js]
- *                            [--merge 10]
+ *                            [--step 5] [--history both|on|off] [--keep] [--profile DIR]
+ *                            [--cli dist/cli/main.js] [--merge 10]
+ *
+ * --history: each fleet size is reported with the 14-day calendar (report.history 14, the default:
+ * 13 earlier report times judged from the same fetch, a second request for their older days), without
+ * it (report.history 1), or both (the default), one row each.
  *
  * --merge N: after each fleet size, N copies of its report.json (stack ids renumbered) are merged by
  * `scrumops merge`, once writing report.json only and once with every format and --dry-run.
@@ -40,7 +44,7 @@ const day = 86_400_000;
 const reportTime = Date.parse('2026-11-26T08:00:00Z');
 
 function parseArgs(argv) {
-  const options = { stacks: [100, 500, 2000], templates: 4, days: 8, latency: 150, step: 5, history: false };
+  const options = { stacks: [100, 500, 2000], templates: 4, days: 8, latency: 150, step: 5, history: 'both' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => argv[++i];
@@ -49,7 +53,7 @@ function parseArgs(argv) {
     else if (arg === '--days') options.days = Number(next());
     else if (arg === '--latency') options.latency = Number(next());
     else if (arg === '--step') options.step = Number(next());
-    else if (arg === '--history') options.history = true;
+    else if (arg === '--history') options.history = next();
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--profile') options.profile = resolve(next());
     else if (arg === '--cli') options.cli = resolve(next());
@@ -82,7 +86,7 @@ function valueAt(metric, group, t) {
   return v;
 }
 
-function fleetConfig(stacks, templates, days, url) {
+function fleetConfig(stacks, templates, days, url, history = 14) {
   const metrics = {};
   for (let m = 0; m < templates; m++) {
     metrics[`m${m}`] = {
@@ -102,6 +106,7 @@ function fleetConfig(stacks, templates, days, url) {
       at: '09:00',
       window: '24h',
       baseline: { mode: 'daily', days: days - 1 },
+      history,
     },
     sources: [{ id: 'dd', type: 'datadog', url, apiKey: '${DD_API_KEY}', appKey: '${DD_APP_KEY}' }],
     metrics,
@@ -200,10 +205,13 @@ async function benchMerge(dir, stacks, env) {
   return times;
 }
 
-async function benchOne(fake, stacks) {
+async function benchOne(fake, stacks, history) {
   const dir = mkdtempSync(join(tmpdir(), `scrumops-fleet-${stacks}-`));
   const configPath = join(dir, 'fleet.json');
-  writeFileSync(configPath, JSON.stringify(fleetConfig(stacks, options.templates, options.days, fake.url)));
+  writeFileSync(
+    configPath,
+    JSON.stringify(fleetConfig(stacks, options.templates, options.days, fake.url, history)),
+  );
   const probe = join(dir, 'probe.json');
   const summary = join(dir, 'summary.md');
   writeFileSync(summary, '');
@@ -255,7 +263,8 @@ async function benchOne(fake, stacks) {
   return {
     stacks,
     requests,
-    naive: stacks * options.templates * options.days,
+    // A naive client: one request per stack, template and day fetched (the history's 13 days too).
+    naive: stacks * options.templates * (options.days + history - 1),
     phases: phases(stderr),
     wall,
     merge,
@@ -277,12 +286,12 @@ async function main() {
   await fake.start();
   console.log(
     `fleet bench: ${options.templates} templates × ${options.days} days at ${options.step}-min, ` +
-      `fake Datadog ${options.latency} ms a request, \`scrumops report --dry-run --format html,md,json,txt\`` +
-      (options.history ? ', with the 14-day history' : ''),
+      `fake Datadog ${options.latency} ms a request, \`scrumops report --dry-run --format html,md,json,txt\``,
   );
   const names = ['plan', 'fetch', 'parse', 'classify', 'render', 'deliver'];
   const header = [
     'stacks',
+    'history',
     'requests',
     'naive',
     ...names.map((n) => `${n} ms`),
@@ -296,31 +305,35 @@ async function main() {
   ];
   console.log(header.join('\t'));
   try {
-    for (const stacks of options.stacks) {
-      const r = await benchOne(fake, stacks);
-      console.log(
-        [
-          r.stacks,
-          r.requests,
-          r.naive,
-          ...names.map((n) => r.phases[n] ?? '-'),
-          (r.wall / 1000).toFixed(2),
-          (r.cpuMs / 1000).toFixed(2),
-          `${r.rssMb.toFixed(0)} MB`,
-          kb(r.report),
-          kb(r.emailHtml),
-          kb(r.eml),
-          kb(r.html),
-        ].join('\t'),
-      );
-      if (r.merge) {
-        const m = (x) => `${(x.wall / 1000).toFixed(2)} s, peak RSS ${x.rssMb.toFixed(0)} MB`;
+    const histories = { both: [1, 14], on: [14], off: [1] }[options.history];
+    if (!histories) throw new Error(`--history ${options.history}: expected both, on or off`);
+    for (const stacks of options.stacks)
+      for (const history of histories) {
+        const r = await benchOne(fake, stacks, history);
         console.log(
-          `  merge of ${options.merge} shards × ${r.stacks} stacks: report.json only ${m(r.merge.json)}; ` +
-            `every format + --dry-run ${m(r.merge.all)}`,
+          [
+            r.stacks,
+            history === 1 ? 'none' : `${history} days`,
+            r.requests,
+            r.naive,
+            ...names.map((n) => r.phases[n] ?? '-'),
+            (r.wall / 1000).toFixed(2),
+            (r.cpuMs / 1000).toFixed(2),
+            `${r.rssMb.toFixed(0)} MB`,
+            kb(r.report),
+            kb(r.emailHtml),
+            kb(r.eml),
+            kb(r.html),
+          ].join('\t'),
         );
+        if (r.merge) {
+          const m = (x) => `${(x.wall / 1000).toFixed(2)} s, peak RSS ${x.rssMb.toFixed(0)} MB`;
+          console.log(
+            `  merge of ${options.merge} shards × ${r.stacks} stacks: report.json only ${m(r.merge.json)}; ` +
+              `every format + --dry-run ${m(r.merge.all)}`,
+          );
+        }
       }
-    }
   } finally {
     await fake.close();
   }

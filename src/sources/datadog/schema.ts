@@ -11,7 +11,7 @@ const pointValue = z.number().nullable();
 
 /**
  * POST /api/v2/query/timeseries as it comes over the wire (snake_case: the adapter reads this answer's
- * text itself, see readTimeseriesAnswer). One shared `times` array, one `values` row per series. Rows
+ * bytes itself, see TimeseriesReader). One shared `times` array, one `values` row per series. Rows
  * are only checked to be arrays here; their values are checked one by one as they are read into columns.
  */
 export const timeseriesWireSchema = z.object({
