@@ -1,10 +1,10 @@
 /**
- * The HTML report and email digest: MJML templates filled from the Report, compiled with mjml,
- * sparklines rendered to PNG. One renderer serves both uses:
- * - `images: 'cid'` for email: pictures are referenced as `cid:` and returned as attachments, and the
- *   HTML is kept under a size budget (Gmail clips messages over ~102 KB) by showing the least urgent
- *   detailed stacks in short form when a day is bad enough to need it;
- * - `images: 'inline'` for report.html: pictures are embedded as data: URIs so the file opens anywhere.
+ * The HTML report and email digest: MJML templates filled from the Report, compiled with mjml. One
+ * renderer serves both uses:
+ * - `images: 'cid'` for email: sparklines rendered to PNG (mail clients do not show SVG), referenced as
+ *   `cid:` and returned as attachments, and the HTML kept under a size budget (Gmail clips messages
+ *   over ~102 KB) by showing the least urgent detailed stacks in short form when a day needs it;
+ * - `images: 'inline'` for report.html: sparklines embedded as SVG data: URIs, so the file opens anywhere.
  */
 import mjml2html from 'mjml';
 import { formatValue } from '../../report/format';
@@ -135,10 +135,11 @@ class Charts {
     }
     if (!entry) return null;
     this.used.add(metric);
+    // report.html opens in a browser, which draws SVG itself: no PNG to render, a third of the bytes.
     const src =
       this.mode === 'cid'
         ? `cid:${entry.cid}`
-        : `data:image/png;base64,${this.png(entry).toString('base64')}`;
+        : `data:image/svg+xml;base64,${Buffer.from(entry.svg).toString('base64')}`;
     return { src, alt: entry.alt, ...sparklineSize };
   };
 
