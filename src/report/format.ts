@@ -94,14 +94,24 @@ export function formatWindow(start: number, end: number, timezone: string): stri
   return `${f(start)} – ${f(end)} (${timezone})`;
 }
 
-/** The zone if the runtime knows it, else UTC (a report must still render). */
+const checkedZones = new Map<string, string>();
+
+/**
+ * The zone if the runtime knows it, else UTC (a report must still render). Remembered: asking means
+ * building a formatter, and a fleet's charts ask thousands of times.
+ */
 export function usableZone(timezone: string): string {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-    return timezone;
-  } catch {
-    return 'UTC';
+  let zone = checkedZones.get(timezone);
+  if (zone === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
+      zone = timezone;
+    } catch {
+      zone = 'UTC';
+    }
+    checkedZones.set(timezone, zone);
   }
+  return zone;
 }
 
 function at(epochMs: number, timezone: string): TZDate {

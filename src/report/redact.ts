@@ -21,17 +21,23 @@ export const minSecretLength = 4;
 
 /** Replace every occurrence of each secret (and its URL-encoded form) with "***". */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  // Longest first: a secret that contains another must be replaced whole.
+  return replaceForms(text, formsOf(secrets));
+}
+
+/** Each secret and its URL-encoded form, longest first: a secret that contains another is replaced whole. */
+function formsOf(secrets: readonly (string | undefined)[]): string[] {
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (!secret || secret.length < minSecretLength) continue;
     forms.add(secret);
     forms.add(encodeURIComponent(secret));
   }
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
-    if (out.includes(form)) out = out.split(form).join('***');
-  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+function replaceForms(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const form of forms) if (out.includes(form)) out = out.split(form).join('***');
   return out;
 }
 
@@ -101,14 +107,14 @@ export function stripUrlCredentials(url: string): string {
  * in it comes back as the same object, so its chart data is not copied and what renderers cache by
  * object (the charts' pictures) still applies.
  */
-function deep(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === 'string') return redact(value, secrets);
+function deep(value: unknown, forms: readonly string[]): unknown {
+  if (typeof value === 'string') return replaceForms(value, forms);
   if (Array.isArray(value)) {
     const items = value as unknown[];
     let copy: unknown[] | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const clean = deep(item, secrets);
+      const clean = deep(item, forms);
       if (clean !== item) (copy ??= [...items])[i] = clean;
     }
     return copy ?? items;
@@ -116,7 +122,7 @@ function deep(value: unknown, secrets: readonly string[]): unknown {
   if (value && typeof value === 'object') {
     let copy: Record<string, unknown> | undefined;
     for (const [k, item] of Object.entries(value)) {
-      const clean = deep(item, secrets);
+      const clean = deep(item, forms);
       if (clean !== item) (copy ??= { ...(value as Record<string, unknown>) })[k] = clean;
     }
     return copy ?? value;
@@ -125,5 +131,6 @@ function deep(value: unknown, secrets: readonly string[]): unknown {
 }
 
 export function redactReport(report: Report, secrets: readonly string[]): Report {
-  return secrets.some((s) => s && s.length >= minSecretLength) ? (deep(report, secrets) as Report) : report;
+  const forms = formsOf(secrets);
+  return forms.length > 0 ? (deep(report, forms) as Report) : report;
 }

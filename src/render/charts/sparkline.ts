@@ -96,8 +96,27 @@ function localClock(epochMs: number, timezone: string): { hour: number; minute: 
   return { hour: num('hour'), minute: num('minute') };
 }
 
+/** Ticks already found: every chart of a report shares its window, and a fleet draws thousands. */
+const knownTicks = new Map<string, { t: number; label: string }[]>();
+
 /** Local whole hours divisible by `every` inside [from, to], found on a 15-minute grid (half-hour zones too). */
 function ticks(from: number, to: number, timezone: string, every: number): { t: number; label: string }[] {
+  const key = `${from} ${to} ${timezone} ${every}`;
+  let out = knownTicks.get(key);
+  if (!out) {
+    out = findTicks(from, to, timezone, every);
+    if (knownTicks.size > 1000) knownTicks.clear();
+    knownTicks.set(key, out);
+  }
+  return out;
+}
+
+function findTicks(
+  from: number,
+  to: number,
+  timezone: string,
+  every: number,
+): { t: number; label: string }[] {
   const step = 15 * 60_000;
   const out: { t: number; label: string }[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) {

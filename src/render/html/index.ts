@@ -60,6 +60,8 @@ export interface RenderedHtml {
 }
 
 export const defaultSizeBudget = 100_000;
+/** Detailed stacks built to learn what one costs in an email's size budget. */
+const probeStacks = 8;
 /** Calendar rows in an email; report.html shows every stack. */
 const emailCalendarRows = 15;
 
@@ -70,7 +72,9 @@ const emailCalendarRows = 15;
 export function quotedPrintableSize(html: string): number {
   let size = 0;
   let line = 0;
-  for (const byte of Buffer.from(html, 'utf8')) {
+  const bytes = Buffer.from(html, 'utf8');
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
     if (byte === 0x0a) {
       size += 2;
       line = 0;
@@ -252,12 +256,16 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
   const size = (html: string) => Math.max(Buffer.byteLength(html, 'utf8'), quotedPrintableSize(html));
 
   let limit = candidates;
-  let html = await build(limit);
-  if (size(html) > budget && candidates > 0) {
-    // Estimate what one detailed stack costs, then shorten the least urgent ones until it fits.
+  // A big fleet's bad day is not built in full first: hundreds of detailed stacks and their charts,
+  // only to cut most of them. What one detailed stack costs is learnt from a few.
+  const sampleFirst = budget !== Infinity && candidates > probeStacks;
+  let html = sampleFirst ? '' : await build(limit);
+  if (budget !== Infinity && candidates > 0 && (sampleFirst || size(html) > budget)) {
+    // Shorten the least urgent detailed stacks until it fits.
     const bare = size(await build(0));
-    const perStack = Math.max(1, (size(html) - bare) / candidates);
-    limit = Math.max(0, candidates - Math.ceil((size(html) - budget) / perStack));
+    const sample = sampleFirst ? probeStacks : candidates;
+    const perStack = Math.max(1, ((sampleFirst ? size(await build(sample)) : size(html)) - bare) / sample);
+    limit = Math.min(candidates, Math.max(0, Math.floor((budget - bare) / perStack)));
     html = await build(limit);
     while (size(html) > budget && limit > 0) {
       limit = Math.max(0, limit - Math.max(1, Math.ceil((size(html) - budget) / perStack)));
