@@ -36,7 +36,12 @@ export interface CliEnv extends PhaseHost {
 
 const defaultConfigPath = 'config/scrumops.yaml';
 
-export function readConfig(path: string | undefined, cli: CliEnv): ResolvedConfig {
+/** `printWarnings: false` for a caller that shows the config's warnings itself (doctor, as `!` lines). */
+export function readConfig(
+  path: string | undefined,
+  cli: CliEnv,
+  { printWarnings = true }: { printWarnings?: boolean } = {},
+): ResolvedConfig {
   if (path === undefined && !existsSync(resolve(cli.cwd, defaultConfigPath))) {
     throw new ConfigError(
       `no config at ${defaultConfigPath}: copy config/scrumops.example.yaml there, pass --config FILE, or try the demo with \`npx scrumops report --config config/demo.yaml\``,
@@ -44,7 +49,7 @@ export function readConfig(path: string | undefined, cli: CliEnv): ResolvedConfi
   }
   const config = loadConfig(resolve(cli.cwd, path ?? defaultConfigPath), cli.env);
   cli.secrets?.push(...config.secrets);
-  for (const w of config.warnings) cli.logger.warn(w);
+  if (printWarnings) for (const w of config.warnings) cli.logger.warn(w);
   return config;
 }
 

@@ -9,7 +9,8 @@ export interface DoctorOptions {
 }
 
 export async function doctorCommand(options: DoctorOptions, cli: CliEnv): Promise<number> {
-  const config = readConfig(options.config, cli);
+  // Its warnings are shown below as `!` lines, once.
+  const config = readConfig(options.config, cli, { printWarnings: false });
   const metrics = config.stacks.reduce((n, s) => n + s.metrics.length, 0);
   cli.stdout(
     `✔ config ${options.config ?? 'config/scrumops.yaml'}: ${config.sources.length} source(s), ${config.stacks.length} stack(s), ${metrics} metric(s)\n`,

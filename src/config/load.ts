@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { safeLabel, safeText, stripUrlCredentials } from '../report/redact';
 import { parseWindowLength } from '../plan/windows';
-import { configSchema, type RawConfig } from './schema';
+import { configSchema, type RawConfig, type SourceConfig } from './schema';
 import type { MetricSpec, ResolvedConfig, StackSpec, Thresholds } from './types';
 
 /** Defaults tuned on the labelled NAB series (see README, "How verdicts are made"). */
@@ -121,7 +121,18 @@ export function parseConfig(
 
   const config = resolveConfig(parsed.data, path, problems);
   if (problems.length > 0) throw configError(path, problems, secrets);
+  warnings.push(...insecureTlsWarnings(config.sources));
   return { ...config, secrets, warnings };
+}
+
+/**
+ * One line per source with `tls.insecure: true`: it accepts any certificate, an impostor's too, so
+ * whoever sits in between reads the token. Said at every load (report, validate, doctor), never silent.
+ */
+export function insecureTlsWarnings(sources: readonly SourceConfig[]): string[] {
+  return sources
+    .filter((s) => 'tls' in s && s.tls?.insecure === true)
+    .map((s) => `source "${s.id}": tls.insecure turns off certificate checks; prefer tls.caFile`);
 }
 
 /**

@@ -136,7 +136,10 @@ export const tlsSchema = z
   .object({
     /** PEM file of the CA(s) to trust besides the system's, relative to the config file. */
     caFile: z.string().min(1).optional(),
-    /** Skip certificate verification. Never on a production link: anyone in between can read the token. */
+    /**
+     * Skip certificate verification. Never on a production link: anyone in between can read the token.
+     * Every load of the config warns about it (doctor shows a `!` line), naming the source.
+     */
     insecure: z.boolean().optional(),
   })
   .strict();

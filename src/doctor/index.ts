@@ -34,5 +34,11 @@ export async function runDoctor(config: ResolvedConfig, deps: DoctorDeps): Promi
     checkQueries(config, deps, failedSources),
     checkChannels(config, deps),
   ]);
-  return [...sourceChecks.flat(), ...unused, ...queries, ...channels];
+  // What loading the config warned about (a literal secret, tls.insecure) is a check like any other.
+  const configWarnings = config.warnings.map((w): Check => ({
+    status: 'warn',
+    subject: 'config',
+    detail: w,
+  }));
+  return [...configWarnings, ...sourceChecks.flat(), ...unused, ...queries, ...channels];
 }

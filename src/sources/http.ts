@@ -110,7 +110,10 @@ export interface HttpClientOptions {
 export interface TlsSettings {
   /** PEM certificates to trust in addition to the system's. */
   ca?: string;
-  /** Skip certificate verification (self-signed management ports only: it also accepts an impostor). */
+  /**
+   * Skip certificate verification (self-signed management ports only: it also accepts an impostor).
+   * Loading the config warns about it, naming the source (src/config/load.ts insecureTlsWarnings).
+   */
   insecure?: boolean;
 }
 
