@@ -185,7 +185,9 @@ describe('requestLines: the same promises as request', () => {
   });
 
   it('stops a gzip bomb at the cap, counted after decompression, and does not retry it', async () => {
-    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024, '\n'), { level: 9 });
+    // Lines of 1 KB (a line per byte would time the reader, not the cap).
+    const line = Buffer.concat([Buffer.alloc(1023, ' '), Buffer.from('\n')]);
+    const bomb = gzipSync(Buffer.concat(Array.from({ length: 8 * 1024 }, () => line)), { level: 9 });
     server.handle = (_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip' });
       res.end(bomb);
@@ -193,7 +195,8 @@ describe('requestLines: the same promises as request', () => {
     let bytesRead = 0;
 
     const f = failure(
-      await ask('/export', { maxBytes: 64 * 1024 }, async (lines) => {
+      // A generous timeout: this case is about the cap, not time.
+      await ask('/export', { maxBytes: 64 * 1024, timeoutMs: 20_000 }, async (lines) => {
         for await (const line of lines) bytesRead += line.length + 1;
         return [];
       }),
