@@ -33,6 +33,50 @@ const shard = (stacks: StackReport[], sources: SourceReport[], generatedAt: stri
 });
 
 describe('mergeReports', () => {
+  it("adds the shards' delivery sections up again from their stacks", () => {
+    const shipped = (id: string, team: string, perDay: number[], followedByBad: number): StackReport => ({
+      ...stack(id, 'normal'),
+      team,
+      delivery: {
+        status: 'ok',
+        perDay,
+        total: perDay[0]! + perDay[1]!,
+        followedByBad,
+        deployLinkMinutes: 120,
+      },
+    });
+    const a = { ...shard([shipped('x', 'pay', [1, 2], 1)], [source('ok', 1)], '2026-11-26T08:01:00.000Z') };
+    const b = shard(
+      [shipped('y', 'web', [0, 4], 0), stack('z', 'bad')],
+      [source('ok', 1)],
+      '2026-11-26T08:02:00.000Z',
+    );
+    // A shard's own section (its stacks only) is never taken as the fleet's.
+    a.delivery = {
+      days: [],
+      fleet: { stacks: 1, unknownStacks: [], perDay: [1, 2], total: 3, followedByBad: 1 },
+      teams: [],
+    };
+
+    const merged = mergeReports([
+      { name: 'a', json: a },
+      { name: 'b', json: b },
+    ]);
+
+    expect(merged.delivery!.fleet).toEqual({
+      stacks: 2,
+      unknownStacks: [],
+      perDay: [1, 6],
+      total: 7,
+      followedByBad: 1,
+      deployLinkMinutes: 120,
+    });
+    expect(merged.delivery!.teams.map((t) => [t.team, t.total])).toEqual([
+      ['pay', 3],
+      ['web', 4],
+    ]);
+  });
+
   it('adds requests and retries of the same source, keeps each error once, and says partial when one shard failed', () => {
     const merged = mergeReports([
       { name: 'a', json: shard([stack('x', 'bad')], [source('ok', 3)], '2026-11-26T08:01:00.000Z') },
