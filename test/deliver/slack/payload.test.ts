@@ -185,7 +185,8 @@ describe('slack-payload.demo.json', () => {
     const config = loadConfig(join(__dirname, '../../../config/demo.yaml'), {});
     const { reports } = await generateReports(
       config,
-      { times: [at], generatedAt: at + 3_000 },
+      // As `report` runs it: with the fortnight (streaks in words, the delivery line).
+      { times: [at], historyDays: 14, generatedAt: at + 3_000 },
       { logger: silentLogger, now: () => at, sleep: () => Promise.resolve(), random: () => 0 },
     );
     const current = `${JSON.stringify(slackPayload(reports[0]!, demoOptions), null, 2)}\n`;
