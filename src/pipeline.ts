@@ -313,6 +313,15 @@ function joinHealth(a: SourceHealth, b: SourceHealth): SourceHealth {
 function joinSeries(recent: readonly Series[], older: readonly Series[]): Series[] {
   const key = (s: Series) => `${s.stackId}\u0000${s.metricId}`;
   const before = new Map(older.map((s) => [key(s), s]));
+  // The series of one answer share its times (views of one array): joined once per pair of answers,
+  // not once per series, which would double the memory the history takes.
+  const bufferIds = new Map<ArrayBufferLike, number>();
+  const idOf = (a: Float64Array) => {
+    let id = bufferIds.get(a.buffer);
+    if (id === undefined) bufferIds.set(a.buffer, (id = bufferIds.size));
+    return `${id}:${a.byteOffset}:${a.length}`;
+  };
+  const joinedTimes = new Map<string, Float64Array>();
   const out = recent.map((s): Series => {
     const o = before.get(key(s));
     if (!o) return s;
@@ -320,10 +329,15 @@ function joinSeries(recent: readonly Series[], older: readonly Series[]): Series
     const now = columnsOfSeries(s);
     const then = columnsOfSeries(o);
     const cut = lowerIndex(then.times, now.times[0] ?? Infinity);
-    const times = new Float64Array(cut + now.times.length);
+    const timesKey = `${idOf(then.times)} ${cut} ${idOf(now.times)}`;
+    let times = joinedTimes.get(timesKey);
+    if (!times) {
+      times = new Float64Array(cut + now.times.length);
+      times.set(then.times.subarray(0, cut));
+      times.set(now.times, cut);
+      joinedTimes.set(timesKey, times);
+    }
     const values = new Float64Array(cut + now.times.length);
-    times.set(then.times.subarray(0, cut));
-    times.set(now.times, cut);
     values.set(then.values.subarray(0, cut));
     values.set(now.values, cut);
     const stepMs = Math.max(s.stepMs ?? 0, o.stepMs ?? 0);
