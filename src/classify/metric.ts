@@ -31,7 +31,7 @@ export interface MetricInput {
   spec: MetricSpec;
   /**
    * Readings over the whole fetch range as columns sorted by time (NaN: a gap); readings outside the
-   * windows are ignored. The same columns judged at many report times share their per-series caches.
+   * windows are ignored. Columns judged at many report times (a history, a backtest) infer their step once.
    */
   columns: Columns;
   /** Provider-reported spacing; inferred from the points when absent. */

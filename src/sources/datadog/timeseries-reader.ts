@@ -2,13 +2,14 @@
  * Reads a POST /api/v2/query/timeseries answer into columns as its bytes arrive. A 2,000-series answer
  * over two weeks is ~100 MB of JSON; read whole, it would be held three times over (the bytes, their
  * text, and JSON.parse's tree of arrays) before a single column exists. Here each chunk is scanned once:
- * `times` and every `values` row go straight into Float64Arrays, the small parts (`series`, `errors`)
- * are kept as their own bytes and parsed at the end, and everything else is skipped.
+ * `times` and every `values` row become Float64Arrays as soon as their closing bracket arrives (each
+ * row's few kilobytes parsed by JSON.parse: the same doubles, at native speed), the small parts
+ * (`series`, `errors`) are kept as their own bytes and parsed at the end, and everything else is
+ * skipped.
  *
  * The scanner is a JSON tokenizer that knows where it is, enough to find those fields wherever a
  * well-formed answer puts them. Anything that is not well-formed JSON, or a value in a row that is
- * neither a number nor null, makes `end()` throw a DatadogCallError('body'). Numbers are read by
- * Number() on their own text: the same correctly rounded doubles JSON.parse gives.
+ * neither a number nor null, makes `end()` throw a DatadogCallError('body').
  */
 import { DatadogCallError } from './session';
 import { timeseriesWireSchema } from './schema';
@@ -24,36 +25,22 @@ export interface TimeseriesAnswer {
   values: Float64Array[];
 }
 
-/** A Float64Array that grows as numbers are appended. */
-class Column {
-  private data = new Float64Array(1024);
-  private length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
-  }
-
-  /** The numbers, `length` long: cut to size, NaN-padded where the row was short. */
-  done(length = this.length): Float64Array {
-    const out = new Float64Array(length).fill(NaN);
-    out.set(this.data.subarray(0, Math.min(length, this.length)));
-    return out;
-  }
+/** `column` as `length` long: cut, or NaN-padded where a row was short (no data at its end). */
+function fitted(column: Float64Array, length: number): Float64Array {
+  if (column.length === length) return column;
+  const out = new Float64Array(length).fill(NaN);
+  out.set(column.subarray(0, Math.min(length, column.length)));
+  return out;
 }
 
 /** What the scanner does with a value, by where it sits. */
 const enum Role {
   Skip,
-  /** data.attributes.times: numbers. */
+  /** data.attributes.times: numbers, read as one array. */
   Times,
   /** data.attributes.values: rows. */
   Rows,
-  /** One row of data.attributes.values: numbers or null. */
+  /** One row of data.attributes.values: numbers or null, read as one array. */
   Row,
   /** data.attributes.series, errors: kept as bytes, parsed at the end. */
   Keep,
@@ -97,10 +84,10 @@ export class TimeseriesReader {
   private keepFrom = 0;
   private keepPath = '';
   private kept: Buffer[] = [];
-  private times: Column | undefined;
-  private rows: Column[] = [];
-  /** The row being read. */
-  private row: Column | undefined;
+  /** `times` or a row whose closing bracket has not arrived yet: its bytes so far. */
+  private array: { role: Role.Times | Role.Row; parts: Buffer[] } | undefined;
+  private times: Float64Array | undefined;
+  private rows: Float64Array[] = [];
   private series: Buffer | undefined;
   private errors: Buffer | undefined;
   private data: Shape = 'absent';
@@ -148,7 +135,7 @@ export class TimeseriesReader {
         values: [],
       };
     }
-    const times = this.times?.done() ?? new Float64Array(0);
+    const times = this.times ?? new Float64Array(0);
     const series = attributes.series ?? [];
     return {
       hasData: true,
@@ -156,16 +143,14 @@ export class TimeseriesReader {
       times,
       series: series.map((s) => ({ groupTags: s.group_tags, queryIndex: s.query_index })),
       // A short row has no data at its end; a long one's extra values have no time.
-      values: series.map(
-        (_, i) => this.rows[i]?.done(times.length) ?? new Float64Array(times.length).fill(NaN),
-      ),
+      values: series.map((_, i) => fitted(this.rows[i] ?? new Float64Array(0), times.length)),
     };
   }
 
   private scan(chunk: Buffer): void {
     const n = chunk.length;
     this.keepFrom = 0;
-    let i = this.token === undefined ? 0 : this.readToken(chunk, 0);
+    let i = this.array ? this.readArray(chunk, 0) : this.token === undefined ? 0 : this.readToken(chunk, 0);
     while (i < n) {
       const b = chunk[i]!;
       if (isSpace(b)) {
@@ -205,11 +190,6 @@ export class TimeseriesReader {
   /** A value starts at chunk[i]: a container is opened, a token begins. Returns where scanning goes on. */
   private startValue(chunk: Buffer, i: number, b: number, top: Frame | undefined): number {
     const opens = b === 0x7b /* { */ || b === 0x5b; /* [ */
-    // The hot path: a number (or null) in `times` or in a row.
-    if (top?.role === Role.Times || top?.role === Role.Row) {
-      if (opens || b === quote) throw new Error('a value is neither a number nor null');
-      return this.startScalar(chunk, i, b);
-    }
     if (!top && b !== 0x7b) throw new Error('not a timeseries response');
     if (top?.role === Role.Rows && b !== 0x5b) throw new Error('a row is not an array');
     const path = !top ? '' : top.array ? `${top.path}[]` : `${top.path}.${top.key}`;
@@ -226,13 +206,12 @@ export class TimeseriesReader {
       this.keepPath = path;
       this.kept = [];
     }
+    if (opens && (role === Role.Times || role === Role.Row)) {
+      this.array = { role, parts: [] };
+      return this.readArray(chunk, i);
+    }
     if (opens) {
-      if (role === Role.Times) this.times = new Column();
       if (role === Role.Rows) this.rows = [];
-      if (role === Role.Row) {
-        this.row = new Column();
-        this.rows.push(this.row);
-      }
       const array = b === 0x5b;
       this.stack.push({ array, role, path, key: undefined, afterKey: false, afterValue: false, items: 0 });
       return i + 1;
@@ -289,6 +268,45 @@ export class TimeseriesReader {
     return end;
   }
 
+  /**
+   * Read `times` or a row on from chunk[from] up to its closing bracket: a flat array of numbers and
+   * nulls holds no bracket, brace or quote, so the bracket ends it, and JSON.parse reads it whole.
+   */
+  private readArray(chunk: Buffer, from: number): number {
+    const array = this.array!;
+    // A new array starts at its opening bracket, which is not its end.
+    const start = array.parts.length === 0 ? from + 1 : from;
+    for (let j = start; j < chunk.length; j++) {
+      const b = chunk[j]!;
+      if (b === 0x5d /* ] */) {
+        array.parts.push(chunk.subarray(from, j + 1));
+        this.array = undefined;
+        this.arrayEnded(array.role, Buffer.concat(array.parts).toString('latin1'));
+        this.valueEnded(chunk, j + 1);
+        return j + 1;
+      }
+      if (b === 0x5b || b === 0x7b || b === quote) throw new Error('a value is neither a number nor null');
+    }
+    array.parts.push(chunk.subarray(from));
+    return chunk.length;
+  }
+
+  private arrayEnded(role: Role.Times | Role.Row, text: string): void {
+    const items = JSON.parse(text) as unknown[];
+    const column = new Float64Array(items.length);
+    for (let k = 0; k < items.length; k++) {
+      const v = items[k];
+      if (typeof v === 'number') column[k] = v;
+      else if (v === null && role === Role.Row) column[k] = NaN;
+      else
+        throw new Error(
+          role === Role.Row ? 'a value is neither a number nor null' : 'a time is not a number',
+        );
+    }
+    if (role === Role.Times) this.times = column;
+    else this.rows.push(column);
+  }
+
   /** The current token's text: what earlier chunks held of it, and chunk[from..end). */
   private tokenText(chunk: Buffer, from: number, end: number, encoding: 'latin1' | 'utf8'): string {
     this.token = undefined;
@@ -320,14 +338,6 @@ export class TimeseriesReader {
     } else {
       value = Number(text);
       if (Number.isNaN(value)) throw new Error(`not a number: "${text.slice(0, 24)}"`);
-    }
-    const top = this.stack[this.stack.length - 1];
-    if (top?.role === Role.Row) {
-      if (value === undefined) throw new Error('a value is neither a number nor null');
-      this.row!.push(value);
-    } else if (top?.role === Role.Times) {
-      if (value === undefined || Number.isNaN(value)) throw new Error('a time is not a number');
-      this.times!.push(value);
     }
     this.valueEnded(chunk, end);
   }
