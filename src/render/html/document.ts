@@ -69,6 +69,11 @@ export interface DocumentOptions {
   deliveryChart?: (row: number, tally: DeliveryTally) => ChartPicture | null;
   /** Where a stack's post-mortem starter is ("attached (…)"), shown with a full stack's details. */
   postmortemNote?: (stack: StackReport) => string | undefined;
+  /**
+   * False: plain normal stacks are counted per team instead of named (a fleet of thousands, whose
+   * names alone would pass an email's size budget). Default true.
+   */
+  normalNames?: boolean;
 }
 
 /** Bad stacks then good ones (in the order every renderer uses): the stacks that get details. */
@@ -284,6 +289,18 @@ function normalList(stacks: StackReport[]): string {
   return lines.join('');
 }
 
+/** Plain normal stacks as a count per team, for a fleet too large to name them in an email. */
+function normalCounts(stacks: StackReport[]): string {
+  const counts = new Map<string, number>();
+  for (const s of stacks) counts.set(s.team ?? '', (counts.get(s.team ?? '') ?? 0) + 1);
+  const parts = [...counts.entries()].map(
+    ([team, n]) =>
+      `${team ? `<b>${escapeHtml(team)}</b>` : counts.size > 1 ? '<b>no team</b>' : 'stacks'}: ${n}`,
+  );
+  const note = `<div style="color:#6b7280;font-size:12px;margin-top:4px">Too many to name in an email; report.html lists every one.</div>`;
+  return `<div style="margin-bottom:4px">${parts.join(' · ')}</div>${note}`;
+}
+
 function list(items: string): string {
   return renderTemplate('list', { items });
 }
@@ -384,7 +401,12 @@ export function buildDocument(report: Report, options: DocumentOptions): string 
       // Normal stacks with notes (an unknown or light bad metric) say them; the rest stay a compact list.
       const noted = stacks.filter(hasNotes);
       const plain = stacks.filter((s) => !hasNotes(s));
-      sections.push(list(noted.map(notedStack).join('') + (plain.length ? normalList(plain) : '')));
+      const rest = !plain.length
+        ? ''
+        : options.normalNames === false
+          ? normalCounts(plain)
+          : normalList(plain);
+      sections.push(list(noted.map(notedStack).join('') + rest));
     } else if (verdict === 'unknown') sections.push(list(stacks.map(unknownStack).join('')));
     else {
       for (const s of stacks.filter((x) => full.has(x)))

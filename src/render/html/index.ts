@@ -241,6 +241,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
   const deploys = deliveryCharts(report, options.images);
   const budget = options.images === 'cid' ? (options.sizeBudget ?? defaultSizeBudget) : Infinity;
   const candidates = detailCandidates(report).length;
+  let normalNames = true;
   const build = async (detailLimit: number) => {
     charts.reset();
     const mjml = buildDocument(report, {
@@ -249,6 +250,7 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
       calendarLimit: options.images === 'cid' ? emailCalendarRows : Infinity,
       ...(options.postmortemNote ? { postmortemNote: options.postmortemNote } : {}),
       deliveryChart: deploys.chart,
+      normalNames,
       ...(options.audience ? { audience: options.audience } : {}),
     });
     return compileMjml(mjml, options.validationLevel);
@@ -260,11 +262,19 @@ export async function renderHtml(report: Report, options: RenderHtmlOptions): Pr
   // only to cut most of them. What one detailed stack costs is learnt from a few.
   const sampleFirst = budget !== Infinity && candidates > probeStacks;
   let html = sampleFirst ? '' : await build(limit);
-  if (budget !== Infinity && candidates > 0 && (sampleFirst || size(html) > budget)) {
-    // Shorten the least urgent detailed stacks until it fits.
-    const bare = size(await build(0));
-    const sample = sampleFirst ? probeStacks : candidates;
-    const perStack = Math.max(1, ((sampleFirst ? size(await build(sample)) : size(html)) - bare) / sample);
+  if (budget !== Infinity && (sampleFirst || size(html) > budget)) {
+    // Shorten the least urgent detailed stacks until it fits; a fleet whose normal stacks' names
+    // alone pass the budget counts them per team instead.
+    let bare = size(await build(0));
+    if (bare > budget) {
+      normalNames = false;
+      bare = size(await build(0));
+    }
+    // The full build, when it was made as it will be again, tells what a detailed stack costs.
+    const reuse = !sampleFirst && normalNames;
+    const sample = reuse ? candidates : Math.min(candidates, probeStacks);
+    const perStack =
+      sample === 0 ? 1 : Math.max(1, ((reuse ? size(html) : size(await build(sample))) - bare) / sample);
     limit = Math.min(candidates, Math.max(0, Math.floor((budget - bare) / perStack)));
     html = await build(limit);
     while (size(html) > budget && limit > 0) {

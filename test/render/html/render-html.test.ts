@@ -261,6 +261,20 @@ describe('size: Gmail clips HTML over ~102 KB', () => {
     expect(file.html.match(/<tr><td class="cn">/g)).toHaveLength(50);
   });
 
+  it('counts the normal stacks of a 2,000-stack fleet per team when their names alone would pass the limit', async () => {
+    const report = sampleReport({ stacks: 2000, allVerdict: 'normal' });
+
+    const { html } = await renderHtml(report, { images: 'cid' });
+    const file = await renderHtml(report, { images: 'inline' });
+
+    expect(quotedPrintableSize(html)).toBeLessThanOrEqual(100_000);
+    expect(html).toContain('Too many to name in an email; report.html lists every one.');
+    expect(html).toMatch(/<b>[^<]+<\/b>: \d+/);
+    // report.html still names every one.
+    for (const s of report.stacks) expect(file.html).toContain(escapeHtml(s.name));
+    expect(file.html).not.toContain('Too many to name');
+  });
+
   it('says so when nothing is bad', async () => {
     const report = sampleReport({ stacks: 3, allVerdict: 'normal' });
 
