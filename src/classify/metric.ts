@@ -128,8 +128,8 @@ interface Profile {
 /**
  * The baseline's picture of the day: every baseline point falls in a time-of-day bucket (its offset from
  * its window's start); per bucket, the median of those points and their robust spread, which holds both
- * the scatter inside the bucket and from day to day. Typed arrays and index ranges: one pass to count,
- * one to fill, no copies of the points.
+ * the scatter inside the bucket and from day to day. Typed arrays from the scratch memory: one pass
+ * over the readings, then one over the baseline readings to group them by bucket.
  */
 function dayProfile(
   relativeSpreadFloor: number,
@@ -144,47 +144,37 @@ function dayProfile(
   const perBucket = scratch.i32(count + 1);
   const daysSeen = scratch.i32(count);
   const lastDay = scratch.i32(count, -1);
-  const { times, values } = columns;
-  let total = 0;
-  days.forEach((d, day) => {
-    total += d.count;
-    for (let k = d.lo; k < d.hi; k++) {
-      const v = values[k]!;
-      if (!Number.isFinite(v)) continue;
-      const time = times[k]!;
-      const i = Math.floor((time - d.w.start) / bucketMs);
-      if (i < 0 || i >= count) continue;
-      perBucket[i + 1]!++;
-      if (lastDay[i] !== day) {
-        lastDay[i] = day;
-        daysSeen[i]!++;
-      }
-    }
-  });
-  // Offsets of each bucket's readings in one flat array.
-  for (let i = 0; i < count; i++) perBucket[i + 1]! += perBucket[i]!;
-  const pooled = scratch.f64(perBucket[count]!);
-  const fill = scratch.i32(count);
-  fill.set(perBucket.subarray(0, count));
-  const all = scratch.f64(total);
-  let allN = 0;
   const dayLow = scratch.f64(count, NaN);
   const dayHigh = scratch.f64(count, NaN);
   const sums = scratch.f64(count);
   const counts = scratch.i32(count);
-  for (const d of days) {
+  const { times, values } = columns;
+  let total = 0;
+  for (const d of days) total += d.count;
+  // One pass over the readings: every baseline reading and its bucket (-1: outside the day's buckets),
+  // each day's mean per bucket, how many readings and days each bucket holds.
+  const all = scratch.f64(total);
+  const bucketOf = scratch.i32(total);
+  let allN = 0;
+  days.forEach((d, day) => {
     sums.fill(0);
     counts.fill(0);
+    const start = d.w.start;
     for (let k = d.lo; k < d.hi; k++) {
       const v = values[k]!;
       if (!Number.isFinite(v)) continue;
-      const time = times[k]!;
-      all[allN++] = v;
-      const i = Math.floor((time - d.w.start) / bucketMs);
-      if (i < 0 || i >= count) continue;
-      pooled[fill[i]!++] = v;
+      const i = Math.floor((times[k]! - start) / bucketMs);
+      const inside = i >= 0 && i < count;
+      all[allN] = v;
+      bucketOf[allN++] = inside ? i : -1;
+      if (!inside) continue;
+      perBucket[i + 1]!++;
       sums[i]! += v;
       counts[i]!++;
+      if (lastDay[i] !== day) {
+        lastDay[i] = day;
+        daysSeen[i]!++;
+      }
     }
     for (let i = 0; i < count; i++) {
       if (counts[i] === 0) continue;
@@ -192,6 +182,15 @@ function dayProfile(
       if (!(dayLow[i]! <= mean)) dayLow[i] = mean;
       if (!(dayHigh[i]! >= mean)) dayHigh[i] = mean;
     }
+  });
+  // Each bucket's readings side by side in one flat array.
+  for (let i = 0; i < count; i++) perBucket[i + 1]! += perBucket[i]!;
+  const pooled = scratch.f64(perBucket[count]!);
+  const fill = scratch.i32(count);
+  fill.set(perBucket.subarray(0, count));
+  for (let j = 0; j < allN; j++) {
+    const i = bucketOf[j]!;
+    if (i >= 0) pooled[fill[i]!++] = all[j]!;
   }
   // An absolute floor relative to the series' size, so float noise on an all-zero baseline is no episode.
   const scale = maxAbs(pooled);
