@@ -32,7 +32,7 @@ const packages = '@datadog/datadog-api-client/dist/packages';
  * ~130 MB, and v1's metrics API loads only when a proxy lacks the v2 endpoint. The paths are the
  * package's own dist layout (it has no exports map); the tests load each one.
  */
-function datadog(): ClientParts {
+export function datadog(): ClientParts {
   loaded ??= {
     client: require(`${packages}/datadog-api-client-common`) as typeof DatadogClient.client,
     logger: (require('@datadog/datadog-api-client/dist/logger') as { logger: unknown }).logger,

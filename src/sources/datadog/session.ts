@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import { retryAfterMs, retriesOf, withRetry, type RetryDecision, type RetryPolicy } from '../../net/retry';
 import {
   createApis,
+  datadog,
   type AnswerReader,
   type ApiCredentials,
   type DatadogApis,
@@ -217,6 +218,9 @@ export class DatadogSession {
         throw new DatadogCallError('budget', `not started: ${error.message}`);
       throw error;
     }
+    // The client loads on first use (about a second of compiling): before the request's clock starts,
+    // so a cold start never counts against the request's timeout.
+    datadog();
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = AbortSignal.any([this.o.signal, timeout]);
     const exchange: Exchange = {
