@@ -9,6 +9,7 @@ import { createDatadogSource } from '../../../src/sources/datadog';
 import { sourceRegistry } from '../../../src/sources/registry';
 import type { EventQuery, QueryGroup, SourceContext, SourcePlan } from '../../../src/sources/types';
 import { FakeDatadog, apiKey, appKey, parseQuery, valueAt } from './fake-datadog';
+import v2EventFixture from './fixtures/v2-event.json';
 import { configText, recordFleet, reportTime } from './recorded-fleet';
 
 const minute = 60_000;
@@ -498,6 +499,50 @@ describe('datadog source: events', () => {
       title: 'Deployed cart',
     });
     expect(result.health).toMatchObject({ status: 'ok', requests: 3 });
+  });
+});
+
+describe('datadog source: events with bad times', () => {
+  it('drops a deployment with no time and one after the report time: never a crash, never a guessed time', async () => {
+    const page = (items: { id: string; timestamp?: string; title: string }[]) => ({
+      data: items.map((e) => {
+        const item = JSON.parse(JSON.stringify(v2EventFixture)) as typeof v2EventFixture;
+        item.id = e.id;
+        const attributes = item.attributes as Record<string, unknown>;
+        const inner = item.attributes.attributes as Record<string, unknown>;
+        delete attributes.timestamp;
+        delete inner.timestamp;
+        if (e.timestamp) attributes.timestamp = e.timestamp;
+        item.attributes.message = e.title;
+        item.attributes.attributes.title = e.title;
+        return item;
+      }),
+      meta: { page: {}, elapsed: 1, request_id: 'req', status: 'done' },
+      links: {},
+    });
+    fake.intercept = (req) =>
+      req.path === '/api/v2/events'
+        ? {
+            status: 200,
+            json: page([
+              { id: 'no-time', title: 'Deployed without a time' },
+              {
+                id: 'future',
+                timestamp: new Date(end + 3_600_000).toISOString(),
+                title: 'Deployed tomorrow',
+              },
+              { id: 'ok', timestamp: new Date(end - 3_600_000).toISOString(), title: 'Deployed an hour ago' },
+            ]),
+          }
+        : undefined;
+
+    const result = await source().fetch(
+      plan([], { days: 14, events: [{ stackId: 'a', kind: 'deployments', query: 'source:deploy' }] }),
+      signal(),
+    );
+
+    expect(result.events.map((e) => e.title)).toEqual(['Deployed an hour ago']);
+    expect(result.health.status).toBe('ok');
   });
 });
 
