@@ -7,11 +7,15 @@
  *
  *   node test/bench/fleet.js [--stacks 100,500,2000] [--templates 4] [--days 8] [--latency 150]
  *                            [--step 5] [--history both|on|off] [--keep] [--profile DIR]
- *                            [--cli dist/cli/main.js] [--merge 10]
+ *                            [--cli dist/cli/main.js] [--merge 10] [--deploys 5]
  *
  * --history: each fleet size is reported with the 14-day calendar (report.history 14, the default:
  * 13 earlier report times judged from the same fetch, a second request for their older days), without
  * it (report.history 1), or both (the default), one row each.
+ *
+ * --deploys N: every stack gets a deployment search (one grouped events request) and N deploys over
+ * the 14 days; every 10th stack's last deploy lands 30 min before its 10-hour regression, so the
+ * delivery section has deploys followed by a bad stretch to count. Default 0: no deployment source.
  *
  * --merge N: after each fleet size, N copies of its report.json (stack ids renumbered) are merged by
  * `scrumops merge`, once writing report.json only and once with every format and --dry-run.
@@ -58,6 +62,7 @@ function parseArgs(argv) {
     else if (arg === '--profile') options.profile = resolve(next());
     else if (arg === '--cli') options.cli = resolve(next());
     else if (arg === '--merge') options.merge = Number(next());
+    else if (arg === '--deploys') options.deploys = Number(next());
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
@@ -116,6 +121,9 @@ function fleetConfig(stacks, templates, days, url, history = 14) {
       team: teams[s % teams.length],
       vars: { service: `svc-${s}` },
       metrics: Object.keys(metrics),
+      ...(options.deploys
+        ? { events: { deployments: { source: 'dd', query: 'source:deploy service:{{service}}' } } }
+        : {}),
     })),
     delivery: {
       files: { dir: 'out', formats: ['html', 'md', 'json', 'txt'] },
@@ -277,12 +285,34 @@ async function benchOne(fake, stacks, history) {
   };
 }
 
+/** N deploys a stack over the fortnight; every 10th stack's last one 30 min before its regression. */
+function fleetDeploys(stacks, perStack) {
+  const events = [];
+  for (let s = 0; s < stacks; s++) {
+    for (let d = 0; d < perStack; d++) {
+      const last = d === perStack - 1;
+      const at =
+        last && s % 10 === 0
+          ? reportTime - 10.5 * 3_600_000
+          : reportTime - Math.floor(((d + 0.5) / perStack) * 14 * day) - (s % 7) * 3_600_000;
+      events.push({
+        id: `deploy-${s}-${d}`,
+        at,
+        title: `svc-${s} v${d}`,
+        tags: ['source:deploy', `service:svc-${s}`],
+      });
+    }
+  }
+  return events;
+}
+
 async function main() {
   options = parseArgs(process.argv.slice(2));
   const fake = new FakeDatadog();
   fake.latencyMs = options.latency;
   fake.minIntervalMs = options.step * 60_000;
   fake.values = (metric, group, t) => valueAt(metric, group, t);
+  fake.events = fleetDeploys(Math.max(...options.stacks), options.deploys ?? 0);
   await fake.start();
   console.log(
     `fleet bench: ${options.templates} templates × ${options.days} days at ${options.step}-min, ` +
