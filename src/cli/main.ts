@@ -43,6 +43,17 @@ function cliEnv(verbosity: Verbosity): CliEnv {
 
 const writeStderr = (text: string) => process.stderr.write(printableLines(redact(text, runSecrets)));
 
+/** The delivery options `report` and `merge` share, as commander parsed them. */
+function deliveryOptions(opts: Record<string, unknown>) {
+  return {
+    out: opts.out as string | undefined,
+    format: opts.format as string | undefined,
+    send: opts.send === true,
+    dryRun: opts.dryRun === true,
+    failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+  };
+}
+
 function verbosityOf(opts: { quiet?: boolean; verbose?: boolean }): Verbosity {
   return opts.verbose ? 'verbose' : opts.quiet ? 'quiet' : 'normal';
 }
@@ -97,11 +108,7 @@ export function buildProgram(
             at: opts.at as string | undefined,
             stack: opts.stack as string[],
             team: opts.team as string[],
-            out: opts.out as string | undefined,
-            format: opts.format as string | undefined,
-            send: opts.send === true,
-            dryRun: opts.dryRun === true,
-            failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+            ...deliveryOptions(opts),
           },
           cliEnv(verbosity),
         ),
@@ -201,11 +208,7 @@ export function buildProgram(
             {
               config: opts.config as string | undefined,
               shards,
-              out: opts.out as string | undefined,
-              format: opts.format as string | undefined,
-              send: opts.send === true,
-              dryRun: opts.dryRun === true,
-              failOn: opts.failOn as 'bad' | 'unknown' | undefined,
+              ...deliveryOptions(opts),
             },
             cliEnv(verbosity),
           ),
