@@ -14,8 +14,6 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-import { CommanderError } from 'commander';
-
 import {
   backtestCommand,
   reportCommand,
@@ -24,7 +22,8 @@ import {
   type CliEnv,
   type ReportOptions,
 } from '../../src/cli/commands';
-import { buildProgram, exitCodeFor } from '../../src/cli/main';
+import { exitCodeFor } from '../../src/cli/main';
+import { parseCli } from '../support/parse-cli';
 import { loadConfig } from '../../src/config/load';
 import { silentLogger } from '../../src/logger';
 import { generateReports } from '../../src/pipeline';
@@ -685,25 +684,7 @@ describe('backtest', () => {
 });
 
 describe('the bin: --help, --version and a usage mistake', () => {
-  function parse(args: string[]): { code: number; out: string; err: string; ran: boolean } {
-    let out = '';
-    let err = '';
-    let ran = false;
-    const program = buildProgram(() => {
-      ran = true;
-    });
-    for (const cmd of [program, ...program.commands]) {
-      cmd.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-      cmd.exitOverride();
-    }
-    try {
-      program.parse(['node', 'scrumops', ...args]);
-      return { code: 0, out, err, ran };
-    } catch (error) {
-      if (!(error instanceof CommanderError)) throw error;
-      return { code: error.exitCode === 0 ? 0 : 2, out, err, ran };
-    }
-  }
+  const parse = parseCli;
 
   it.each([
     [

@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { CommanderError } from 'commander';
-
 import { postmortemCommand, reportCommand, type CliEnv } from '../../src/cli/commands';
-import { buildProgram, exitCodeFor } from '../../src/cli/main';
+import { exitCodeFor } from '../../src/cli/main';
+import { parseCli } from '../support/parse-cli';
 
 const repo = resolve(__dirname, '../..');
 const demoConfig = join(repo, 'config/demo.yaml');
@@ -103,23 +102,7 @@ describe('scrumops postmortem', () => {
   });
 
   describe('on the command line', () => {
-    function parse(args: string[]) {
-      let out = '';
-      let err = '';
-      const ran: string[] = [];
-      const program = buildProgram(() => void ran.push('run'));
-      for (const cmd of [program, ...program.commands]) {
-        cmd.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-        cmd.exitOverride();
-      }
-      try {
-        program.parse(['node', 'scrumops', ...args]);
-        return { code: 0, out, err, ran };
-      } catch (error) {
-        if (!(error instanceof CommanderError)) throw error;
-        return { code: error.exitCode === 0 ? 0 : 2, out, err, ran };
-      }
-    }
+    const parse = parseCli;
 
     it('is listed in --help and documents its options', () => {
       expect(parse(['--help']).out).toMatch(/postmortem \[options\]/);
@@ -131,7 +114,7 @@ describe('scrumops postmortem', () => {
 
       expect(result.code).toBe(2);
       expect(result.err).toContain("required option '--stack <id>' not specified");
-      expect(result.ran).toEqual([]);
+      expect(result.ran).toBe(false);
     });
   });
 });
